@@ -1,0 +1,75 @@
+"""tinygrad_course: a small, readable autograd framework on numpy with PyTorch's names.
+
+    >>> import tinygrad_course as tc
+    >>> x = tc.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4., 6.])
+"""
+
+from tinygrad_course import autograd  # first: tensor.py refers back to it
+from tinygrad_course.autograd import (
+    Function,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+)
+from tinygrad_course.creation import (
+    arange,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from tinygrad_course.dtypes import (
+    bool_,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    int32,
+    int64,
+    set_default_dtype,
+)
+from tinygrad_course.gradcheck import GradcheckError, gradcheck, gradgradcheck
+from tinygrad_course.random import initial_seed, manual_seed
+from tinygrad_course.tensor import Tensor, cat, stack, where
+
+
+def maximum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise max(input, other), broadcast; ties split the gradient."""
+    return input.maximum(other)
+
+
+def minimum(input: Tensor, other: Tensor) -> Tensor:
+    """Elementwise min(input, other), broadcast; ties split the gradient."""
+    return input.minimum(other)
+
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """input @ other with numpy's batched broadcasting."""
+    return input.matmul(other)
+
+
+__all__ = [
+    "Function", "GradcheckError", "Tensor", "arange", "autograd", "bool_", "cat", "detect_anomaly",
+    "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
+    "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "initial_seed", "int32", "int64",
+    "is_grad_enabled", "linspace", "manual_seed", "matmul", "maximum", "minimum", "no_grad", "ones",
+    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "set_default_dtype", "stack", "tensor", "where", "zeros", "zeros_like",
+]

@@ -1,0 +1,428 @@
+"""The autograd core: `Function`, its context, grad mode and the backward engine.
+
+A `Function` subclass is one differentiable primitive. `forward(ctx, *arrays, **kw)` works on
+numpy arrays; `backward(ctx, grad_out)` works on Tensors and returns one gradient (or None)
+per input. Because backward is written with Tensor ops, running it with grad mode on
+(`create_graph=True`) records a graph of the backward pass itself, which gives higher-order
+derivatives for free.
+
+The node of the graph *is* the context object (an instance of the Function subclass, like
+PyTorch's ``grad_fn``). It holds its inputs (``ctx.parents``) but never its output, so a graph
+has no reference cycles and is freed by reference counting as soon as it is dropped.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from tinygrad_course.tensor import Tensor
+
+# The one piece of global mutable state besides the seeded generator: is grad mode on?
+_grad_enabled = True
+# Set by detect_anomaly(): record where each op was created and check backward for nan/inf.
+_anomaly_mode = False
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record a graph (see `no_grad`)."""
+    return _grad_enabled
+
+
+@contextmanager
+def _set_grad_enabled(mode: bool) -> Iterator[None]:
+    global _grad_enabled
+    previous = _grad_enabled
+    _grad_enabled = mode
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def no_grad() -> Any:
+    """Context manager (and decorator) under which ops record no graph: outputs never require grad."""
+    return _set_grad_enabled(False)
+
+
+def enable_grad() -> Any:
+    """Context manager (and decorator) that turns graph recording back on inside `no_grad`."""
+    return _set_grad_enabled(True)
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Within this context, the first nan/inf produced in backward raises, naming the op and where it was made."""
+    global _anomaly_mode
+    previous = _anomaly_mode
+    _anomaly_mode = True
+    try:
+        yield
+    finally:
+        _anomaly_mode = previous
+
+
+class Function:
+    """Base class of every differentiable op; subclass it with static `forward` and `backward`.
+
+    Example (a user-defined op ``y = x³``)::
+
+        class Cube(Function):
+            @staticmethod
+            def forward(ctx, x):            # numpy arrays in, numpy array out
+                ctx.save_for_backward(x)
+                return x ** 3
+
+            @staticmethod
+            def backward(ctx, grad):        # Tensors in, Tensors out
+                (x,) = ctx.saved_tensors
+                return grad * 3 * x * x
+
+        y = Cube.apply(x)
+    """
+
+    # Class-level defaults keep the common node small; instances set these only when used.
+    parents: tuple[Tensor, ...] = ()
+    needs_input_grad: tuple[bool, ...] = ()
+    _saved: tuple[Any, ...] | None = ()
+    _out_data: np.ndarray | None = None
+    _hooks: list[Callable[[Tensor], Tensor | None]] | None = None
+    _retained: list[Any] | None = None
+    _trace: list[traceback.FrameSummary] | None = None
+    _released = False
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Compute the output array from the input arrays."""
+        raise NotImplementedError(f"{type(ctx).__name__} must implement forward(ctx, *arrays)")
+
+    @staticmethod
+    def backward(ctx: Function, grad_output: Tensor) -> Tensor | None | tuple[Tensor | None, ...]:
+        """Given ∂c/∂out, return ∂c/∂input for each input (a Tensor, or None for no gradient)."""
+        raise NotImplementedError(f"{type(ctx).__name__} must implement backward(ctx, grad_output)")
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
+        """Run `forward` on the inputs' arrays and, in grad mode, record this node in the graph."""
+        ctx = cls()
+        needs = tuple([t.requires_grad for t in inputs])
+        ctx.needs_input_grad = needs
+        data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+        if type(data) is not np.ndarray:
+            # numpy returns scalars, not 0-d arrays, from many ops on 0-d input
+            data = np.asarray(data)
+        out = _tensor.Tensor.__new__(_tensor.Tensor)
+        out.data = data
+        out.grad = None
+        out._hooks = None
+        if _grad_enabled and True in needs:
+            ctx.parents = inputs
+            ctx._out_data = data
+            if _anomaly_mode:
+                ctx._trace = traceback.extract_stack()[:-1]
+            out._requires_grad = True
+            out.grad_fn = ctx
+        else:
+            out._requires_grad = False
+            out.grad_fn = None
+        return out
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward; they come back from `saved_tensors` as Tensors of the graph."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The saved values as Tensors: an input array comes back as that input, the output as the output."""
+        if self._saved is None:
+            raise RuntimeError(
+                f"{self.name()}: trying to backward through the graph a second time (or to read "
+                "saved tensors after they were freed). Saved intermediate values are freed after "
+                "backward(); pass retain_graph=True to the first backward() to keep them."
+            )
+        return tuple([self._unpack(k, a) for k, a in enumerate(self._saved)])
+
+    def _unpack(self, position: int, value: Any) -> Any:
+        parents = self.parents
+        if not isinstance(value, np.ndarray):
+            return value
+        # The same array may be the data of several inputs (x * x.detach()); prefer the input at
+        # the same position, as ops save their inputs in order.
+        if position < len(parents) and parents[position].data is value:
+            return parents[position]
+        for t in parents:
+            if t.data is value:
+                return t
+        if value is self._out_data:
+            # A fresh Tensor for the output, pointing at this node; holding it is no cycle.
+            out = _tensor.Tensor._make(value, self)
+            return out
+        return _tensor.Tensor._make(value, None)
+
+    def name(self) -> str:
+        """The node's display name, e.g. ``MulBackward``."""
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    def _release(self) -> None:
+        # Drop what backward needed so the graph's memory goes at once; a second backward
+        # through this node then raises (see saved_tensors and the engine).
+        self._saved = None
+        self._out_data = None
+        self._released = True
+
+
+def topological_order(roots: Sequence[Function]) -> list[Function]:
+    """Nodes reachable from `roots`, each before all the nodes it depends on (iterative DFS, no recursion)."""
+    order: list[Function] = []
+    visited: set[int] = set()
+    for root in roots:
+        if id(root) in visited:
+            continue
+        visited.add(id(root))
+        # Each stack entry is a node and an iterator over its parents' nodes still to visit.
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for t in parents:
+                fn = t.grad_fn
+                if fn is not None and id(fn) not in visited:
+                    visited.add(id(fn))
+                    stack.append((fn, iter(fn.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
+    return order
+
+
+def _check_finite(node: Function, grads: Sequence[Any]) -> None:
+    for k, g in enumerate(grads):
+        if g is not None and not np.all(np.isfinite(g.data)):
+            where = "".join(traceback.format_list(node._trace or []))
+            kind = "nan" if np.isnan(g.data).any() else "inf"
+            raise RuntimeError(
+                f"detect_anomaly: function '{node.name()}' returned {kind} values in its "
+                f"gradient for input {k} (shape {tuple(g.shape)}).\n"
+                f"The forward call that created it:\n{where}"
+            )
+
+
+def run_backward(
+    roots: Sequence[Tensor],
+    root_grads: Sequence[Tensor],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+    trace: Callable[[Function, Tensor, tuple[Any, ...]], None] | None = None,
+) -> list[Tensor | None] | None:
+    """The engine: propagate ∂c/∂root backwards in topological order.
+
+    Without `inputs`, gradients accumulate into ``.grad`` of leaves (and of tensors that called
+    ``retain_grad()``); with `inputs`, the gradients with respect to them are returned instead.
+    `trace(node, grad_output, grad_inputs)` is called after each node, in processing order.
+    """
+    wanted: dict[int, int] = {}
+    results: list[Tensor | None] = []
+    if inputs is not None:
+        results = [None] * len(inputs)
+        for k, t in enumerate(inputs):
+            wanted[id(t.grad_fn) if t.grad_fn is not None else id(t)] = k
+    grads: dict[int, Tensor] = {}
+    root_nodes = []
+    for t, g in zip(roots, root_grads):
+        node = t.grad_fn
+        if node is None:
+            # backward() on a leaf: its gradient is the seed itself.
+            _deliver_leaf(t, g, wanted, results, create_graph)
+            continue
+        if node._released:
+            _raise_freed(node)
+        grads[id(node)] = grads[id(node)] + g if id(node) in grads else g
+        root_nodes.append(node)
+    order = topological_order(root_nodes)
+    with _set_grad_enabled(create_graph):
+        for node in order:
+            grad_out = grads.pop(id(node), None)
+            if grad_out is None:
+                continue
+            if node._released:
+                _raise_freed(node)
+            if node._hooks:
+                for hook in node._hooks:
+                    replaced = hook(grad_out)
+                    if replaced is not None:
+                        grad_out = replaced
+            if node._retained:
+                for ref in node._retained:
+                    owner = ref()
+                    if owner is not None:
+                        owner.grad = _accumulate(owner.grad, grad_out, create_graph)
+            if id(node) in wanted:
+                k = wanted[id(node)]
+                results[k] = _accumulate(results[k], grad_out, create_graph)
+            grad_ins = type(node).backward(node, grad_out)
+            if type(grad_ins) is not tuple:
+                grad_ins = (grad_ins,)
+            parents = node.parents
+            if len(grad_ins) != len(parents):
+                raise RuntimeError(
+                    f"{node.name()}: backward returned {len(grad_ins)} gradients for "
+                    f"{len(parents)} inputs; return one (or None) per input"
+                )
+            if _anomaly_mode:
+                _check_finite(node, grad_ins)
+            if trace is not None:
+                trace(node, grad_out, grad_ins)
+            for t, g in zip(parents, grad_ins):
+                if g is None or not t.requires_grad:
+                    continue
+                if g.shape != t.data.shape:
+                    # Broadcasting is undone here, once, for every op.
+                    g = g._sum_to_shape(t.data.shape, node)
+                if g.data.dtype != t.data.dtype:
+                    g = g.to(t.data.dtype)
+                fn = t.grad_fn
+                if fn is None:
+                    _deliver_leaf(t, g, wanted, results, create_graph)
+                else:
+                    key = id(fn)
+                    grads[key] = grads[key] + g if key in grads else g
+            if not retain_graph:
+                node._release()
+    return results if inputs is not None else None
+
+
+def _raise_freed(node: Function) -> None:
+    raise RuntimeError(
+        f"{node.name()}: trying to backward through the graph a second time, but its saved "
+        "values were already freed. Specify retain_graph=True in the first backward() (or "
+        "autograd.grad()) call if you need to backward through the graph again."
+    )
+
+
+def _accumulate(current: Tensor | None, g: Tensor, create_graph: bool) -> Tensor:
+    # Out of place: the same gradient Tensor can be handed to several inputs (z = x + x).
+    if current is None:
+        return g if create_graph else g.detach()
+    return current + g
+
+
+def _deliver_leaf(
+    t: Tensor, g: Tensor, wanted: dict[int, int], results: list[Tensor | None], create_graph: bool
+) -> None:
+    if t._hooks:
+        for hook in t._hooks:
+            replaced = hook(g)
+            if replaced is not None:
+                g = replaced
+    if wanted:
+        k = wanted.get(id(t))
+        if k is not None:
+            results[k] = _accumulate(results[k], g, create_graph)
+        return
+    t.grad = _accumulate(t.grad, g, create_graph)
+
+
+def _seed_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, op: str) -> list[Tensor]:
+    seeds = []
+    for k, out in enumerate(outputs):
+        given = None if grad_outputs is None else grad_outputs[k]
+        if given is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for scalar outputs, but output "
+                    f"{k} has shape {tuple(out.shape)}; pass gradient= (a Tensor of that shape), "
+                    "or reduce it first (e.g. .sum())"
+                )
+            seeds.append(_tensor.Tensor._make(np.ones_like(out.data), None))
+            continue
+        if not isinstance(given, _tensor.Tensor):
+            given = _tensor.Tensor(given, dtype=out.dtype)
+        if given.shape != out.shape:
+            raise RuntimeError(
+                f"{op}: gradient has shape {tuple(given.shape)} but output {k} has shape "
+                f"{tuple(out.shape)}; they must match"
+            )
+        seeds.append(given)
+    return seeds
+
+
+def backward(
+    tensor: Tensor,
+    gradient: Tensor | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> None:
+    """Accumulate ∂tensor/∂leaf (times `gradient`) into ``.grad`` of every leaf that requires grad."""
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            f"backward: tensor of shape {tuple(tensor.shape)} does not require grad and has no "
+            "grad_fn; set requires_grad=True on the leaves you want gradients for"
+        )
+    seeds = _seed_grads([tensor], None if gradient is None else [gradient], "backward")
+    run_backward([tensor], seeds, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    create_graph: bool = False,
+    retain_graph: bool | None = None,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
+    """Return ∂outputs/∂inputs (vector-Jacobian product with `grad_outputs`) without touching ``.grad``."""
+    outs = [outputs] if isinstance(outputs, _tensor.Tensor) else list(outputs)
+    ins = [inputs] if isinstance(inputs, _tensor.Tensor) else list(inputs)
+    if isinstance(grad_outputs, _tensor.Tensor):
+        grad_outputs = [grad_outputs]
+    if grad_outputs is not None and len(grad_outputs) != len(outs):
+        raise ValueError(f"grad: {len(grad_outputs)} grad_outputs for {len(outs)} outputs; give one per output")
+    for k, t in enumerate(ins):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad: input {k} (shape {tuple(t.shape)}) does not require grad")
+    for k, o in enumerate(outs):
+        if not o.requires_grad:
+            raise RuntimeError(
+                f"grad: output {k} (shape {tuple(o.shape)}) does not require grad; it does not "
+                "depend on any input that requires grad"
+            )
+    seeds = _seed_grads(outs, grad_outputs, "grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = run_backward(outs, seeds, retain_graph=retain_graph, create_graph=create_graph, inputs=ins)
+    assert results is not None
+    for k, r in enumerate(results):
+        if r is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {k} (shape {tuple(ins[k].shape)}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+    return tuple(results)
+
+
+def gradcheck(fn: Callable[..., Any], inputs: Any, **kwargs: Any) -> bool:
+    """`tinygrad_course.gradcheck.gradcheck`, also reachable here as in ``torch.autograd``."""
+    from tinygrad_course.gradcheck import gradcheck as check  # lazy: gradcheck imports this module
+
+    return check(fn, inputs, **kwargs)
+
+
+def gradgradcheck(fn: Callable[..., Any], inputs: Any, **kwargs: Any) -> bool:
+    """`tinygrad_course.gradcheck.gradgradcheck`, also reachable here as in ``torch.autograd``."""
+    from tinygrad_course.gradcheck import gradgradcheck as check
+
+    return check(fn, inputs, **kwargs)
+
+
+# Imported last: tensor.py (and the ops it uses) build on the names defined above.
+from tinygrad_course import tensor as _tensor  # noqa: E402

@@ -1,0 +1,128 @@
+"""Factories: tensors made from a shape, a range or the seeded random generator (PyTorch's names)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_course import dtypes
+from tinygrad_course import random as _random
+from tinygrad_course.tensor import Tensor, _shape_arg
+
+
+def _float(dtype: Any) -> np.dtype:
+    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+
+
+def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._make(data, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor from data (copied), like ``torch.tensor``."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array` (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
+    if array.dtype.kind not in "fiub":
+        raise TypeError(f"from_numpy: dtype {array.dtype} is not supported; accepted: floating, integer, bool")
+    return Tensor._make(array, None)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of zeros."""
+    return _leaf(np.zeros(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ones."""
+    return _leaf(np.ones(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+
+
+def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor filled with `fill_value` (int fill → int64, float → default float, like PyTorch)."""
+    if dtype is None:
+        dtype = Tensor(fill_value).dtype
+    return _leaf(np.full(_shape_arg((size,)), fill_value, dtype=np.dtype(dtype)), requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """The n×m identity matrix."""
+    return _leaf(np.eye(n, m, dtype=_float(dtype)), requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Values start, start+step, … below end (ints → int64, any float → default float)."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if dtype is None:
+        is_int = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
+        dtype = dtypes.int64 if is_int else dtypes.get_default_dtype()
+    return _leaf(np.arange(start, end, step, dtype=np.dtype(dtype)), requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """`steps` evenly spaced values from start to end inclusive."""
+    if steps < 0:
+        raise ValueError(f"linspace: steps must be non-negative, got {steps}")
+    return _leaf(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform samples on [0, 1) from the seeded generator."""
+    data = _random.generator().random(_shape_arg(size)).astype(_float(dtype))
+    return _leaf(data, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal samples N(0, 1) from the seeded generator."""
+    data = _random.generator().standard_normal(_shape_arg(size)).astype(_float(dtype))
+    return _leaf(data, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None) -> Tensor:
+    """Integers uniform on [low, high) (``randint(high, size)`` means low = 0), int64 by default."""
+    if high is None:
+        low, high = 0, low
+    if high <= low:
+        raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
+    shape = _shape_arg((size,)) if not isinstance(size, int) else (size,)
+    data = _random.generator().integers(low, high, shape, dtype=np.int64)
+    return Tensor._make(data.astype(np.dtype(dtype)) if dtype is not None else data, None)
+
+
+def randperm(n: int) -> Tensor:
+    """A random permutation of 0..n−1 (int64)."""
+    return Tensor._make(_random.generator().permutation(n).astype(np.int64), None)
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Zeros with t's shape and dtype."""
+    return _leaf(np.zeros(t.shape, dtype=t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Ones with t's shape and dtype."""
+    return _leaf(np.ones(t.shape, dtype=t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
+
+
+def full_like(t: Tensor, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """`fill_value` with t's shape and dtype."""
+    return _leaf(np.full(t.shape, fill_value, dtype=t.dtype if dtype is None else np.dtype(dtype)), requires_grad)
+
+
+def rand_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform [0, 1) samples with t's shape and dtype."""
+    return rand(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """N(0, 1) samples with t's shape and dtype."""
+    return randn(t.shape, dtype=t.dtype if dtype is None else dtype, requires_grad=requires_grad)

@@ -1,0 +1,1 @@
+"""One Function subclass per primitive op, grouped by kind."""

@@ -1,0 +1,325 @@
+"""Elementwise primitives. Forward on arrays, backward on Tensors (so it is differentiable again).
+
+Binary ops broadcast like numpy; the engine sums each gradient back to its input's shape, so
+no op here undoes broadcasting itself. Notation: z = f(x, y), g = ∂c/∂z.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tinygrad_course.autograd import Function
+
+
+class Add(Function):
+    """z = x + y; ∂c/∂x = g, ∂c/∂y = g."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x + y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, g
+
+
+class Sub(Function):
+    """z = x − y; ∂c/∂x = g, ∂c/∂y = −g."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        return x - y
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, (-g if ctx.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """z = x · y; ∂c/∂x = g · y, ∂c/∂y = g · x."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return (g * y if nx else None), (g * x if ny else None)
+
+
+class Div(Function):
+    """z = x / y; ∂c/∂x = g / y, ∂c/∂y = −g · x / y²."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return x / y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        return (g / y if nx else None), (-g * x / (y * y) if ny else None)
+
+
+class Neg(Function):
+    """z = −x; ∂c/∂x = −g."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Pow(Function):
+    """z = x^y; ∂c/∂x = g · y · x^(y−1), ∂c/∂y = g · z · ln x."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.power(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, out = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        gx = g * y * x ** (y - 1) if nx else None
+        gy = g * out * x.log() if ny else None
+        return gx, gy
+
+
+class Exp(Function):
+    """z = eˣ; ∂c/∂x = g · z (the output is saved, not recomputed)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out
+
+
+class Log(Function):
+    """z = ln x; ∂c/∂x = g / x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / x
+
+
+class Sqrt(Function):
+    """z = √x; ∂c/∂x = g / (2z)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sqrt(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g / (out * 2.0)
+
+
+class Sin(Function):
+    """z = sin x; ∂c/∂x = g · cos x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Function):
+    """z = cos x; ∂c/∂x = −g · sin x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g * x.sin()
+
+
+class Tanh(Function):
+    """z = tanh x; ∂c/∂x = g · (1 − z²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tanh(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1.0 - out * out)
+
+
+class Sigmoid(Function):
+    """z = σ(x) = 1 / (1 + e⁻ˣ); ∂c/∂x = g · z (1 − z)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        # ½(1 + tanh(x/2)) is σ exactly and never overflows, for any x.
+        out = 0.5 * (1.0 + np.tanh(0.5 * x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * (1.0 - out)
+
+
+class Relu(Function):
+    """z = max(x, 0); ∂c/∂x = g · 1[x > 0]."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.maximum(x, 0)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out > 0)
+
+
+class Abs(Function):
+    """z = |x|; ∂c/∂x = g · sign(x) (0 at x = 0, like PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sign()
+
+
+class Erf(Function):
+    """z = erf x = (2/√π)∫₀ˣ e^(−t²) dt; ∂c/∂x = g · (2/√π) e^(−x²)."""
+
+    # numpy has no erf; math.erf is exact to double precision, applied element by element.
+    _erf = np.frompyfunc(math.erf, 1, 1)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return Erf._erf(x).astype(x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+class Clamp(Function):
+    """z = min(max(x, lo), hi); ∂c/∂x = g · 1[lo ≤ x ≤ hi]."""
+
+    @staticmethod
+    def forward(ctx, x, lo=None, hi=None):
+        ctx.save_for_backward(x)
+        ctx.lo, ctx.hi = lo, hi
+        return np.clip(x, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        inside = np.ones(x.shape, dtype=bool)
+        if ctx.lo is not None:
+            inside &= x.data >= ctx.lo
+        if ctx.hi is not None:
+            inside &= x.data <= ctx.hi
+        return g * inside
+
+
+class Maximum(Function):
+    """z = max(x, y); ∂c/∂x = g · (1[x > y] + ½·1[x = y]) (ties split the gradient, like PyTorch)."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        wx = (x.data > y.data) + 0.5 * (x.data == y.data)
+        return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
+
+
+class Minimum(Function):
+    """z = min(x, y); ∂c/∂x = g · (1[x < y] + ½·1[x = y])."""
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.minimum(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        wx = (x.data < y.data) + 0.5 * (x.data == y.data)
+        return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
+
+
+class Where(Function):
+    """z = x where cond else y; ∂c/∂x = g · 1[cond], ∂c/∂y = g · 1[¬cond] (cond gets no gradient)."""
+
+    @staticmethod
+    def forward(ctx, cond, x, y):
+        ctx.cond = cond
+        return np.where(cond, x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        _, nx, ny = ctx.needs_input_grad
+        gx = g.where(ctx.cond, 0.0) if nx else None
+        gy = g.where(~ctx.cond, 0.0) if ny else None
+        return None, gx, gy
+
+
+class Cast(Function):
+    """z = x converted to another dtype; ∂c/∂x = g converted back."""
+
+    @staticmethod
+    def forward(ctx, x, dtype=None):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return Cast.apply(g, dtype=ctx.in_dtype)

@@ -1,0 +1,140 @@
+"""Movement primitives: they move or copy elements without arithmetic.
+
+Each backward is the adjoint movement: reshape ↔ reshape, permute ↔ inverse permute,
+expand ↔ sum, index ↔ scatter-add, cat ↔ slice, pad ↔ slice, flip ↔ flip.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_course.autograd import Function
+
+
+def _is_basic(index: Any) -> bool:
+    """True for ints, slices, None and Ellipsis only (no index arrays)."""
+    items = index if type(index) is tuple else (index,)
+    return all(
+        i is None or i is Ellipsis or isinstance(i, slice) or (isinstance(i, (int, np.integer)) and not isinstance(i, bool))
+        for i in items
+    )
+
+
+class Reshape(Function):
+    """z = x viewed with a new shape (same elements, row-major order); ∂c/∂x = g reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape=()):
+        ctx.in_shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(ctx.in_shape)
+
+
+class Permute(Function):
+    """z = x with dims reordered (zᵢⱼ… = x at permuted index); ∂c/∂x = g with the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, axes=()):
+        ctx.axes = axes
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.permute(tuple(np.argsort(ctx.axes)))
+
+
+class Expand(Function):
+    """z = x broadcast to a larger shape (a view); ∂c/∂x = g summed over the broadcast dims."""
+
+    @staticmethod
+    def forward(ctx, x, shape=()):
+        ctx.in_shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g._sum_to_shape(ctx.in_shape, ctx)
+
+
+class GetItem(Function):
+    """z = x[index] (basic or advanced); ∂c/∂x = zeros with g added at the index (repeats accumulate)."""
+
+    @staticmethod
+    def forward(ctx, x, index=None):
+        ctx.in_shape = x.shape
+        ctx.index = index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, g):
+        return IndexAdd.apply(g, index=ctx.index, shape=ctx.in_shape)
+
+
+class IndexAdd(Function):
+    """z = zeros(shape) with x added at `index` (np.add.at, so repeated indices add up); ∂c/∂x = g[index]."""
+
+    @staticmethod
+    def forward(ctx, x, index=None, shape=()):
+        ctx.index = index
+        out = np.zeros(shape, dtype=x.dtype)
+        if _is_basic(index):
+            out[index] = x  # a basic index selects each element at most once
+        else:
+            np.add.at(out, index, x)  # advanced: repeated indices must add up
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return GetItem.apply(g, index=ctx.index)
+
+
+class Cat(Function):
+    """z = the inputs joined along `axis`; ∂c/∂xₖ = the k-th slice of g."""
+
+    @staticmethod
+    def forward(ctx, *xs, axis=0):
+        ctx.axis = axis
+        ctx.sizes = [x.shape[axis] for x in xs]
+        return np.concatenate(xs, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        grads: list[Any] = []
+        start = 0
+        index: list[Any] = [slice(None)] * g.ndim
+        for size, needed in zip(ctx.sizes, ctx.needs_input_grad):
+            index[ctx.axis] = slice(start, start + size)
+            grads.append(g[tuple(index)] if needed else None)
+            start += size
+        return tuple(grads)
+
+
+class Pad(Function):
+    """z = x with `widths` ((before, after) per dim) of constant `value` around it; ∂c/∂x = the middle of g."""
+
+    @staticmethod
+    def forward(ctx, x, widths=(), value=0.0):
+        ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        return np.pad(x, widths, mode="constant", constant_values=value)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.index]
+
+
+class Flip(Function):
+    """z = x reversed along `axes`; ∂c/∂x = g reversed along the same axes."""
+
+    @staticmethod
+    def forward(ctx, x, axes=()):
+        ctx.axes = axes
+        return np.flip(x, axes)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.flip(ctx.axes)

@@ -1,0 +1,104 @@
+"""Reduction primitives: sum, max/min (amax/amin), prod. Mean, var, std, logsumexp and norm
+are built from these in tensor.py, so their gradients come for free.
+
+Notation: z = reduce(x) over `axis`; g = ∂c/∂z. `axis` is None (all) or a tuple of dims.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_course.autograd import Function
+
+
+def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
+    """The output shape with reduced dims kept as size 1 (so g broadcasts against x)."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if d in axis else n for d, n in enumerate(shape))
+
+
+class Sum(Function):
+    """z = Σ_axis x; ∂c/∂x = g broadcast back over the summed dims."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdim=False):
+        ctx.in_shape = x.shape
+        ctx.axis = axis
+        return np.sum(x, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.reshape(_kept_shape(ctx.in_shape, ctx.axis)).expand(ctx.in_shape)
+
+
+class Amax(Function):
+    """z = max_axis x; ∂c/∂x = g · 1[x = z] / #ties (ties split the gradient evenly)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdim=False):
+        out = np.max(x, axis=axis, keepdims=True)
+        ctx.in_shape = x.shape
+        ctx.axis = axis
+        ctx.mask = x == out
+        return out if keepdim else np.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _spread_over_ties(ctx, g)
+
+
+class Amin(Function):
+    """z = min_axis x; ∂c/∂x = g · 1[x = z] / #ties."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdim=False):
+        out = np.min(x, axis=axis, keepdims=True)
+        ctx.in_shape = x.shape
+        ctx.axis = axis
+        ctx.mask = x == out
+        return out if keepdim else np.squeeze(out, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _spread_over_ties(ctx, g)
+
+
+def _spread_over_ties(ctx, g):
+    mask = ctx.mask
+    weight = mask / mask.sum(axis=ctx.axis, keepdims=True)
+    return g.reshape(_kept_shape(ctx.in_shape, ctx.axis)) * weight.astype(g.dtype)
+
+
+class Prod(Function):
+    """z = Π_axis x; ∂c/∂xᵢ = g · Π_{j≠i} xⱼ (= g · z / xᵢ when no xᵢ is zero)."""
+
+    @staticmethod
+    def forward(ctx, x, axis=None, keepdim=False):
+        ctx.save_for_backward(x)
+        ctx.axis = axis
+        ctx.in_shape = x.shape
+        return np.prod(x, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        kept = _kept_shape(ctx.in_shape, ctx.axis)
+        g = g.reshape(kept)
+        if np.all(x.data != 0):
+            return g * x.prod(dim=ctx.axis, keepdim=True) / x
+        # With zeros, z / xᵢ is 0/0: form the product of the others explicitly. Move the
+        # reduced dims last and flatten them to n, build an (..., n, n) stack in which row i
+        # has xᵢ replaced by 1, and take its product: Π_{j≠i} xⱼ, differentiable again.
+        nd = len(ctx.in_shape)
+        axes = tuple(range(nd)) if ctx.axis is None else ctx.axis
+        rest = [d for d in range(nd) if d not in axes]
+        perm = rest + list(axes)
+        xt = x.permute(perm)
+        n = int(np.prod([ctx.in_shape[d] for d in axes], dtype=np.int64))
+        flat = xt.reshape(xt.shape[: len(rest)] + (n,))
+        rows = flat.unsqueeze(-2).expand(flat.shape[:-1] + (n, n))
+        others = rows.where(~np.eye(n, dtype=bool), 1.0).prod(dim=-1)
+        inverse = list(np.argsort(perm))
+        others = others.reshape(xt.shape).permute(inverse)
+        return g * others
