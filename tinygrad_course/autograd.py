@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 _grad_enabled = True
 # Set by detect_anomaly(): record where each op was created and check backward for nan/inf.
 _anomaly_mode = False
+# The modules whose forward is running (outermost first), pushed by `module_scope`; each new
+# node remembers them so that the renderer can draw modules as clusters.
+_module_stack: list[Any] = []
+# Set by `record_backward`: the engine reports each processed node to it.
+_recorder: BackwardRecord | None = None
 
 
 def is_grad_enabled() -> bool:
@@ -67,6 +72,47 @@ def detect_anomaly() -> Iterator[None]:
         _anomaly_mode = previous
 
 
+@contextmanager
+def module_scope(module: Any) -> Iterator[None]:
+    """Mark the ops created inside as belonging to `module` (nn.Module.__call__ uses this)."""
+    _module_stack.append(module)
+    try:
+        yield
+    finally:
+        _module_stack.pop()
+
+
+class BackwardRecord:
+    """What the engine did in one or more backward passes, in processing order.
+
+    ``steps[k] = (node, grad_output, grad_inputs)``: the k-th node processed, the gradient
+    ∂c/∂out it received and the gradients it sent to each input (before un-broadcasting).
+    """
+
+    def __init__(self) -> None:
+        self.steps: list[tuple[Function, Any, tuple[Any, ...]]] = []
+
+    def __call__(self, node: Function, grad_output: Any, grad_inputs: tuple[Any, ...]) -> None:
+        self.steps.append((node, grad_output, grad_inputs))
+
+    def order(self) -> dict[int, int]:
+        """id(node) → the step (1, 2, …) at which backward processed it."""
+        return {id(node): k + 1 for k, (node, _, _) in enumerate(self.steps)}
+
+
+@contextmanager
+def record_backward() -> Iterator[BackwardRecord]:
+    """Record every node the engine processes inside the block (for the renderer and teaching)."""
+    global _recorder
+    previous = _recorder
+    record = BackwardRecord()
+    _recorder = record
+    try:
+        yield record
+    finally:
+        _recorder = previous
+
+
 class Function:
     """Base class of every differentiable op; subclass it with static `forward` and `backward`.
 
@@ -94,6 +140,7 @@ class Function:
     _hooks: list[Callable[[Tensor], Tensor | None]] | None = None
     _retained: list[Any] | None = None
     _trace: list[traceback.FrameSummary] | None = None
+    _modules: tuple[Any, ...] = ()
     _released = False
 
     @staticmethod
@@ -125,6 +172,8 @@ class Function:
             ctx._out_data = data
             if _anomaly_mode:
                 ctx._trace = traceback.extract_stack()[:-1]
+            if _module_stack:
+                ctx._modules = tuple(_module_stack)
             out._requires_grad = True
             out.grad_fn = ctx
         else:
@@ -230,6 +279,8 @@ def run_backward(
     ``retain_grad()``); with `inputs`, the gradients with respect to them are returned instead.
     `trace(node, grad_output, grad_inputs)` is called after each node, in processing order.
     """
+    if trace is None:
+        trace = _recorder
     wanted: dict[int, int] = {}
     results: list[Tensor | None] = []
     if inputs is not None:
