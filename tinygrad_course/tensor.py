@@ -1024,3 +1024,45 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     if not -nd <= dim < nd:
         raise IndexError(f"stack: dim {dim} is out of range for the result's {nd} dims (accepted: {-nd} to {nd - 1})")
     return cat([t.unsqueeze(dim) for t in tensors], dim)
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
+    """Pad the last len(pad)/2 dims: pad = (left, right) for the last dim, then the one before, …
+
+    `mode` is "constant" (fill with `value`), "reflect", "replicate" or "circular", as in
+    ``torch.nn.functional.pad``. Negative widths crop.
+    """
+    pad = [int(p) for p in pad]
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(
+            f"pad: pad {tuple(pad)} must have an even length of at most 2 × the number of dims "
+            f"({input.ndim} for shape {input.shape}): (left, right) for the last dim first"
+        )
+    widths = [(0, 0)] * input.ndim
+    for k in range(len(pad) // 2):
+        widths[input.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    if mode == "constant":
+        # Negative widths crop first, then the rest pads.
+        crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, input.shape))
+        x = input[crop] if any(lo < 0 or hi < 0 for lo, hi in widths) else input
+        grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
+        return V.Pad.apply(x, widths=grow, value=value) if any(lo or hi for lo, hi in grow) else x
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    # The other modes gather existing elements: pad an index range with numpy's mode and take
+    # those elements (GetItem), so repeated elements accumulate their gradients.
+    out = input
+    for d, (lo, hi) in enumerate(widths):
+        if lo == 0 and hi == 0:
+            continue
+        n = input.shape[d]
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than dim {d} of size {n} (shape {input.shape})")
+        if lo < 0 or hi < 0:
+            raise ValueError(f"pad: negative widths are only supported in constant mode, got {tuple(pad)}")
+        idx = np.pad(np.arange(n), (lo, hi), mode=_PAD_MODES[mode])
+        out = out[(slice(None),) * d + (idx,)]
+    return out
