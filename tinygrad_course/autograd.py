@@ -161,8 +161,11 @@ class Function:
         ctx.needs_input_grad = needs
         data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
         if type(data) is not np.ndarray:
-            # numpy returns scalars, not 0-d arrays, from many ops on 0-d input
-            data = np.asarray(data)
+            # numpy returns scalars, not 0-d arrays, from many ops on 0-d input; a saved output
+            # must stay recognisable as the output, so swap it in the saved values too.
+            raw, data = data, np.asarray(data)
+            if ctx._saved:
+                ctx._saved = tuple([data if s is raw else s for s in ctx._saved])
         out = _tensor.Tensor.__new__(_tensor.Tensor)
         out.data = data
         out.grad = None
