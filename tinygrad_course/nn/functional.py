@@ -1,0 +1,226 @@
+"""`tinygrad_course.nn.functional` (conventionally ``F``): layers and losses as plain functions.
+
+Activations and normalisations live here; convolution and pooling in `functional_conv`, losses
+in `functional_losses` — all re-exported, so ``F.conv2d`` and ``F.cross_entropy`` work as in
+PyTorch.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from tinygrad_course import random as _random
+from tinygrad_course.nn.functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
+from tinygrad_course.nn.functional_losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
+from tinygrad_course.ops import nn as N
+from tinygrad_course.tensor import Tensor, pad
+
+__all__ = [
+    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+    "conv2d", "cross_entropy", "dropout", "embedding", "fold", "gelu", "huber_loss", "l1_loss",
+    "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss",
+    "pad", "relu", "sigmoid", "softmax", "softplus", "tanh", "unfold",
+]
+
+
+# ---------------------------------------------------------------------- activations
+def relu(input: Tensor, inplace: bool = False) -> Tensor:
+    """max(x, 0); ∂/∂x = 1[x > 0]. (`inplace` is accepted for compatibility and ignored.)"""
+    return input.relu()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x for x > 0, else negative_slope · x."""
+    return input.leaky_relu(negative_slope)
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:
+    """x · Φ(x) = ½x(1 + erf(x/√2)); approximate="tanh" uses ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    return input.gelu(approximate)
+
+
+def sigmoid(input: Tensor) -> Tensor:
+    """σ(x) = 1 / (1 + e⁻ˣ) (no overflow for any x)."""
+    return input.sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:
+    """tanh x."""
+    return input.tanh()
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """(1/β) log(1 + e^(βx)), and x itself where βx > threshold (as PyTorch); ∂/∂x = σ(βx)."""
+    if beta == 1.0:
+        soft = N.Softplus.apply(input)
+    else:
+        soft = N.Softplus.apply(input * beta) / beta
+    return soft.where(input.data * beta <= threshold, input)
+
+
+def _softmax_dim(name: str, ndim: int) -> int:
+    # PyTorch's legacy rule for dim=None, kept so that old code gives the same numbers.
+    warnings.warn(f"{name}: implicit dimension choice is deprecated; pass dim=", stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """e^(xᵢ − m) / Σⱼ e^(xⱼ − m) along `dim`, m = max x (stable for logits of any size)."""
+    return input.softmax(_softmax_dim("softmax", input.ndim) if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
+    """xᵢ − m − log Σⱼ e^(xⱼ − m) along `dim` (stable for logits of any size)."""
+    return input.log_softmax(_softmax_dim("log_softmax", input.ndim) if dim is None else dim)
+
+
+# ---------------------------------------------------------------------- affine, dropout
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """z = x Wᵀ + b for x (…, in), W (out, in), b (out,) — one fused op."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        raise ValueError(
+            f"linear: input of shape {input.shape} has {input.shape[-1] if input.ndim else 0} "
+            f"features in its last dim, but weight of shape {weight.shape} expects {weight.shape[1]}"
+        )
+    if bias is not None and bias.shape != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got {bias.shape}")
+    if input.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):
+        raise TypeError(
+            f"linear: input has dtype {input.dtype} but weight has {weight.dtype}"
+            + ("" if bias is None else f" and bias {bias.dtype}")
+            + "; convert the input, e.g. x.float() or x.double()"
+        )
+    if bias is None:
+        return N.Linear.apply(input, weight)
+    return N.Linear.apply(input, weight, bias)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """In training, zero each element with probability p and scale the rest by 1/(1 − p) (E unchanged)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = _random.generator().random(input.shape) >= p
+    mask = keep.astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+    return input * Tensor._make(mask, None)
+
+
+# ---------------------------------------------------------------------- normalisation
+def batch_norm(
+    input: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """y = (x − μ) / √(σ² + ε) · γ + β per channel (dim 1).
+
+    Training: μ, σ² are the batch's mean and biased variance over all dims but 1, and the
+    running statistics (if given) move by `momentum`: r ← (1 − m) r + m · stat, using the
+    unbiased variance n/(n − 1) σ² for running_var. Otherwise μ, σ² are the running statistics.
+    """
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, …) with ≥ 2 dims, got {input.shape}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"batch_norm: {name} must have shape ({c},) for input of shape {input.shape}, got {t.shape}")
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    axes = (0,) + tuple(range(2, input.ndim))
+    if training:
+        n = input.data.size // c
+        if n <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
+            )
+        mean = input.mean(axes, keepdim=True)
+        centred = input - mean
+        var = (centred * centred).mean(axes, keepdim=True)
+        if running_mean is not None:
+            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.data.reshape(c)
+        if running_var is not None:
+            unbiased = var.data.reshape(c) * (n / (n - 1))
+            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+        out = centred / (var + eps).sqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are required when training=False")
+        inv_std = 1.0 / np.sqrt(running_var.data + eps)
+        out = (input - running_mean.data.reshape(shape).astype(input.dtype)) * inv_std.reshape(shape).astype(input.dtype)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def layer_norm(
+    input: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """y = (x − μ) / √(σ² + ε) · γ + β, with μ, σ² (biased) over the last len(normalized_shape) dims."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if input.shape[input.ndim - k :] != shape or input.ndim < k:
+        raise ValueError(
+            f"layer_norm: input of shape {input.shape} does not end with normalized_shape {shape}; "
+            f"expected input of shape (*, {', '.join(str(s) for s in shape)})"
+        )
+    axes = tuple(range(input.ndim - k, input.ndim))
+    mean = input.mean(axes, keepdim=True)
+    centred = input - mean
+    var = (centred * centred).mean(axes, keepdim=True)
+    out = centred / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Rows of `weight` (num_embeddings, dim) picked by the integer indices in `input`; shape (*input, dim).
+
+    The row `padding_idx` gets no gradient.
+    """
+    if not isinstance(input, Tensor) or input.dtype.kind not in "iu":
+        got = input.dtype if isinstance(input, Tensor) else type(input).__name__
+        raise TypeError(f"embedding: indices must be an integer Tensor (int64), got {got}")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
+    n = weight.shape[0]
+    idx = input.data
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        bad = idx[(idx < 0) | (idx >= n)].flat[0]
+        raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0 to {n - 1})")
+    if padding_idx is not None:
+        padding_idx = _padding_index(padding_idx, n)
+    return N.Embedding.apply(weight, idx=idx, padding_idx=padding_idx)
+
+
+def _padding_index(padding_idx: int, n: int) -> int:
+    if not -n <= padding_idx < n:
+        raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({n})")
+    return padding_idx % n

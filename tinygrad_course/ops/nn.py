@@ -1,0 +1,142 @@
+"""Fused primitives for neural networks: affine layer, softmax cross-entropy, softplus, embedding.
+
+Each could be written as a chain of smaller ops; fusing them removes graph nodes and
+temporaries from the training hot path. Their backward passes are still written with Tensor
+ops, so ``create_graph=True`` gives second derivatives.
+
+Notation of the lecture: z = a Wᵀ + b, δ = ∂c/∂z (g below), p = softmax(z).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tinygrad_course.autograd import Function, is_grad_enabled
+from tinygrad_course.ops.movement import IndexAdd
+from tinygrad_course.tensor import Tensor
+
+
+class Linear(Function):
+    """z = a Wᵀ + b (a: (…, in), W: (out, in), b: (out,)).
+
+    ∂c/∂a = δ W (eq. 2), ∂c/∂W = δᵀ a (eq. 3), ∂c/∂b = Σ_batch δ (eq. 4).
+    """
+
+    @staticmethod
+    def forward(ctx, a, w, b=None):
+        ctx.save_for_backward(a, w)
+        z = a @ w.T
+        if b is not None:
+            z += b  # z is a fresh array: adding in place saves one temporary
+        return z
+
+    @staticmethod
+    def backward(ctx, g):
+        a, w = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        ga = g @ w if needs[0] else None
+        gw = gb = None
+        if needs[1] or (len(needs) > 2 and needs[2]):
+            # Fold the batch dims into one so that both gradients are single GEMMs / sums.
+            g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
+            if needs[1]:
+                a2 = a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
+                gw = g2.T @ a2
+            if len(needs) > 2 and needs[2]:
+                gb = g2.sum(0)
+        return (ga, gw) if len(needs) == 2 else (ga, gw, gb)
+
+
+class SoftmaxCrossEntropy(Function):
+    """ℓᵢ = −Σₖ qᵢₖ log pᵢₖ with p = softmax(z) along dim 1 of z (M, C); q is a constant (M, C).
+
+    q holds the (weighted, smoothed) targets; ∂ℓᵢ/∂zᵢₖ = (Σₖ qᵢₖ) pᵢₖ − qᵢₖ, which is the
+    lecture's δ = p − y for one-hot targets. `scale` None returns ℓ (M,); a number returns
+    scale · Σᵢ ℓᵢ (0-d), e.g. 1/M for the mean.
+    """
+
+    @staticmethod
+    def forward(ctx, z, q=None, scale=None):
+        shifted = z - z.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        logp = shifted - np.log(s)
+        e /= s  # e is now p = softmax(z), kept for backward
+        ctx.p, ctx.q, ctx.scale = e, q, scale
+        ctx.save_for_backward(z)
+        losses = -np.einsum("ik,ik->i", q, logp)
+        if scale is None:
+            return losses
+        return np.asarray(losses.sum() * scale, dtype=z.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (z,) = ctx.saved_tensors
+        q = ctx.q
+        # Under create_graph, p must be a function of z for second derivatives; otherwise
+        # the saved array is the same numbers at no cost.
+        p = z.softmax(1) if is_grad_enabled() else Tensor._make(ctx.p, None)
+        qsum = q.sum(axis=1, keepdims=True)
+        if np.all(qsum == 1.0):
+            delta = p - Tensor._make(q, None)
+        else:
+            delta = p * Tensor._make(qsum, None) - Tensor._make(q, None)
+        if ctx.scale is None:
+            return delta * g.unsqueeze(1)
+        return delta * (g * ctx.scale)
+
+
+class Softplus(Function):
+    """z = log(1 + eˣ), computed as logaddexp(0, x) (no overflow); ∂c/∂x = g · σ(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.logaddexp(0, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sigmoid()
+
+
+class Embedding(Function):
+    """z = W[idx] (rows gathered); ∂c/∂W = zeros with g added at idx, except at padding_idx."""
+
+    @staticmethod
+    def forward(ctx, w, idx=None, padding_idx=None):
+        ctx.idx, ctx.padding_idx, ctx.shape = idx, padding_idx, w.shape
+        return w[idx]
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.padding_idx is not None:
+            keep = (ctx.idx != ctx.padding_idx)[..., None]
+            g = g * keep.astype(g.dtype)
+        return IndexAdd.apply(g, index=ctx.idx, shape=ctx.shape)
+
+
+class BinaryCrossEntropy(Function):
+    """ℓ = −[y log x + (1 − y) log(1 − x)] with each log clamped at −100 (as PyTorch, so ℓ is finite).
+
+    ∂ℓ/∂x = (x − y) / max(x (1 − x), 10⁻¹²), ∂ℓ/∂y = log(1 − x) − log x (both logs clamped).
+    """
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100.0)
+            log_1mx = np.maximum(np.log1p(-x), -100.0)
+        return (-(y * log_x + (1.0 - y) * log_1mx)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        gx = g * (x - y) / (x * (1.0 - x)).clamp(min=1e-12) if nx else None
+        gy = None
+        if ny:
+            with np.errstate(divide="ignore"):
+                gy = g * ((1.0 - x).log().clamp(min=-100.0) - x.log().clamp(min=-100.0))
+        return gx, gy
