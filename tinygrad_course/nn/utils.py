@@ -1,0 +1,80 @@
+"""Gradient clipping: `clip_grad_norm_` and `clip_grad_value_`, PyTorch's torch.nn.utils semantics.
+
+Both replace each gradient's array instead of writing into it: the engine may hand one array
+to several parameters (``a + b``) or a read-only broadcast view. The gradient Tensor objects
+stay the same, so code holding ``p.grad`` sees the clipped values, as with PyTorch's in-place ops.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+
+from tinygrad_course import dtypes
+from tinygrad_course.tensor import Tensor
+
+
+def _grads(parameters: Tensor | Iterable[Tensor], op: str) -> list[Tensor]:
+    """The gradient Tensors of `parameters` that have one, each distinct object once."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    grads: list[Tensor] = []
+    seen: set[int] = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{op}: parameters[{i}] is a {type(p).__name__}; expected Tensors (e.g. model.parameters())")
+        if p.grad is not None and id(p.grad) not in seen:
+            seen.add(id(p.grad))
+            grads.append(p.grad)
+    return grads
+
+
+def _vector_norm(array: np.ndarray, norm_type: float) -> np.ndarray:
+    """‖x‖_p of the flattened array, in its dtype (p = inf: max |x|)."""
+    if array.size == 0:
+        return np.zeros((), dtype=array.dtype)
+    return np.asarray(np.linalg.norm(array.reshape(-1), ord=norm_type))
+
+
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
+    """Scale all gradients by min(1, max_norm / (N + 1e-6)), N = ‖(‖g₁‖_p, …, ‖gₙ‖_p)‖_p; returns N.
+
+    N is the p-norm of all gradients taken together as one vector (p = ``norm_type``, ``inf``
+    for the largest |g|), computed in the gradients' dtype; the 1e-6 is PyTorch's. A non-finite
+    N raises RuntimeError if ``error_if_nonfinite``, else it scales the gradients as PyTorch does.
+    """
+    max_norm = float(max_norm)
+    norm_type = float(norm_type)
+    if not max_norm >= 0:
+        raise ValueError(f"clip_grad_norm_: max_norm must be >= 0, got {max_norm}")
+    if math.isnan(norm_type):
+        raise ValueError("clip_grad_norm_: norm_type must be a number (inf for the max norm), got nan")
+    grads = _grads(parameters, "clip_grad_norm_")
+    if not grads:
+        return Tensor(np.zeros((), dtype=dtypes.get_default_dtype()))
+    norms = [_vector_norm(g.data, norm_type) for g in grads]
+    total = _vector_norm(np.stack(norms), norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}, non-finite, so it "
+            "cannot be clipped; to scale the gradients by it anyway, pass error_if_nonfinite=False"
+        )
+    coef = np.minimum(max_norm / (total + 1e-6), 1.0)  # torch.clamp(max=1.0); nan stays nan
+    for g in grads:
+        g.data = g.data * g.data.dtype.type(coef)
+    return Tensor(total)
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient element to [−clip_value, clip_value]."""
+    clip_value = float(clip_value)
+    if not clip_value >= 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    for g in _grads(parameters, "clip_grad_value_"):
+        g.data = np.clip(g.data, -clip_value, clip_value)

@@ -1,0 +1,99 @@
+"""Adagrad: a per-parameter learning rate that shrinks with the sum of squared gradients."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_course.optim.optimizer import Optimizer, ParamsT, check_flag, check_range, effective_grad
+from tinygrad_course.tensor import Tensor
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al.); torch.optim.Adagrad step for step.
+
+    In the lecture's notation (parameters p, learning rate η, g = ∇_p C; λ weight decay, ε,
+    t the step count, and ``lr_decay`` δ), with S the running sum of g² (``sum``, starting at
+    ``initial_accumulator_value``)::
+
+        t ← t + 1
+        g ← −g                             if maximize
+        g ← g + λ p                        if λ ≠ 0
+        η_t = η / (1 + (t − 1) δ)
+        S ← S + g²
+        p ← p − η_t g / (√S + ε)
+
+    ε is added after the square root, as in PyTorch. State per parameter (created for every
+    parameter at construction, as PyTorch does): ``step`` (an int) and ``sum``.
+    """
+
+    _state_names = ("step", "sum")
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        """Validate the hyper-parameters (ValueError naming each and its range), set up groups and state."""
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, group)
+
+    def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
+        state = self.state[p]
+        state["step"] = 0
+        state["sum"] = Tensor(np.full_like(p.data, group["initial_accumulator_value"]))
+        return state
+
+    def _check_hyperparameters(self, group: dict[str, Any], where: str) -> None:
+        check_range(where, "lr", group["lr"], 0.0)
+        check_range(where, "lr_decay", group["lr_decay"], 0.0)
+        check_range(where, "weight_decay", group["weight_decay"], 0.0)
+        check_range(where, "initial_accumulator_value", group["initial_accumulator_value"], 0.0)
+        check_range(where, "eps", group["eps"], 0.0)
+        check_flag(where, "maximize", group["maximize"])
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = group["lr"]
+        lr_decay = group["lr_decay"]
+        weight_decay = group["weight_decay"]
+        eps = group["eps"]
+        maximize = group["maximize"]
+        workspace = self._workspace
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            param = p.data
+            grad = self._grad_of(p)
+            state = self.state[p]
+            if not state:  # a group added after construction
+                state = self._init_state(p, group)
+            step = state["step"] = state["step"] + 1
+            scratch = workspace.buffer(param, 0)
+            tmp = workspace.buffer(param, 1)
+            grad = effective_grad(param, grad, weight_decay, maximize, scratch)
+            clr = lr / (1 + (step - 1) * lr_decay)
+            state_sum = state["sum"].data
+            np.multiply(grad, grad, out=tmp)
+            state_sum += tmp
+            np.sqrt(state_sum, out=tmp)
+            tmp += eps
+            np.multiply(grad, -clr, out=scratch)
+            scratch /= tmp
+            param += scratch

@@ -1,0 +1,116 @@
+"""SGD: the lecture's gradient descent, with PyTorch's momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_course.optim.optimizer import Optimizer, ParamsT, check_flag, check_range, effective_grad
+from tinygrad_course.tensor import Tensor
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent, optionally with momentum; torch.optim.SGD step for step.
+
+    In the lecture's notation (parameters p, learning rate η, g = ∇_p C on the mini-batch;
+    λ weight decay, μ momentum, τ dampening), one step for each parameter is::
+
+        g ← −g                                  if maximize
+        g ← g + λ p                             if λ ≠ 0
+        b ← g  (first step),  b ← μ b + (1 − τ) g  (later)      if μ ≠ 0
+        g ← g + μ b  (nesterov),  g ← b  (otherwise)            if μ ≠ 0
+        p ← p − η g
+
+    With μ = 0 it is the lecture's gradient descent, p ← p − η ∇_p C. (PyTorch's documentation
+    applies ``maximize`` at the last line; its code, which this follows, negates g first.)
+
+    PyTorch's momentum is the lecture's momentum. The lecture writes v ← γ v − η ∇C, p ← p + v.
+    Take γ = μ, τ = 0 and a constant η, and set v = −η b. Then
+
+        v_new = −η b_new = −η (μ b + g) = μ (−η b) − η g = γ v − η ∇C,
+        p − η b_new = p + v_new,
+
+    and the first step b = g gives v = −η g = γ·0 − η ∇C, the lecture's step from v = 0. The two
+    differ only when η changes between steps (a scheduler): b stores gradients and is scaled by
+    the current η, while v has the earlier η's baked in.
+
+    State per parameter: ``momentum_buffer`` (b), only when μ ≠ 0.
+    """
+
+    _state_names = ("momentum_buffer",)
+
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        """Validate the hyper-parameters (ValueError naming each and its range) and set up the groups."""
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _check_hyperparameters(self, group: dict[str, Any], where: str) -> None:
+        check_range(where, "lr", group["lr"], 0.0)
+        check_range(where, "momentum", group["momentum"], 0.0)
+        check_range(where, "dampening", group["dampening"], 0.0, 1.0, high_inclusive=True)
+        check_range(where, "weight_decay", group["weight_decay"], 0.0)
+        check_flag(where, "nesterov", group["nesterov"])
+        check_flag(where, "maximize", group["maximize"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"{where}nesterov=True requires momentum > 0 and dampening = 0, "
+                f"got momentum={group['momentum']!r}, dampening={group['dampening']!r}"
+            )
+
+    def _update_group(self, group: dict[str, Any]) -> None:
+        lr = group["lr"]
+        momentum = group["momentum"]
+        dampening = group["dampening"]
+        nesterov = group["nesterov"]
+        weight_decay = group["weight_decay"]
+        maximize = group["maximize"]
+        workspace = self._workspace
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            param = p.data
+            grad = self._grad_of(p)
+            if maximize or weight_decay != 0:
+                grad = effective_grad(param, grad, weight_decay, maximize, workspace.buffer(param, 0))
+            tmp = workspace.buffer(param, 1)
+            direction = grad
+            if momentum != 0:
+                state = self.state[p]
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = Tensor(grad)  # b ← g (a copy)
+                    b = buf.data
+                else:
+                    b = buf.data
+                    b *= momentum
+                    if dampening != 0:
+                        np.multiply(grad, 1.0 - dampening, out=tmp)
+                        b += tmp
+                    else:
+                        b += grad
+                if nesterov:
+                    np.multiply(b, momentum, out=tmp)
+                    tmp += grad
+                    direction = tmp
+                else:
+                    direction = b
+            np.multiply(direction, lr, out=tmp)
+            param -= tmp
