@@ -13,6 +13,8 @@ has no reference cycles and is freed by reference counting as soon as it is drop
 
 from __future__ import annotations
 
+import itertools
+import operator
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -32,6 +34,9 @@ _anomaly_mode = False
 _module_stack: list[Any] = []
 # Set by `record_backward`: the engine reports each processed node to it.
 _recorder: BackwardRecord | None = None
+# Each recorded node gets the next creation number; newest-first is a topological order.
+_next_creation_number = itertools.count().__next__
+_creation_number = operator.attrgetter("_seq")
 
 
 def is_grad_enabled() -> bool:
@@ -141,7 +146,6 @@ class Function:
     _retained: list[Any] | None = None
     _trace: list[traceback.FrameSummary] | None = None
     _modules: tuple[Any, ...] = ()
-    _released = False
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -157,22 +161,37 @@ class Function:
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
         """Run `forward` on the inputs' arrays and, in grad mode, record this node in the graph."""
         ctx = cls()
-        needs = tuple([t.requires_grad for t in inputs])
-        ctx.needs_input_grad = needs
-        data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+        # This is the hottest path of the library: one and two inputs are spelled out so that
+        # no list is built per op.
+        n = len(inputs)
+        if n == 2:
+            a, b = inputs
+            needs = (a._requires_grad, b._requires_grad)
+            ctx.needs_input_grad = needs
+            data = cls.forward(ctx, a.data, b.data, **kwargs)
+        elif n == 1:
+            a = inputs[0]
+            needs = (a._requires_grad,)
+            ctx.needs_input_grad = needs
+            data = cls.forward(ctx, a.data, **kwargs)
+        else:
+            needs = tuple([t._requires_grad for t in inputs])
+            ctx.needs_input_grad = needs
+            data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
         if type(data) is not np.ndarray:
             # numpy returns scalars, not 0-d arrays, from many ops on 0-d input; a saved output
             # must stay recognisable as the output, so swap it in the saved values too.
             raw, data = data, np.asarray(data)
             if ctx._saved:
                 ctx._saved = tuple([data if s is raw else s for s in ctx._saved])
-        out = _tensor.Tensor.__new__(_tensor.Tensor)
+        out = _new_tensor(_Tensor)
         out.data = data
         out.grad = None
         out._hooks = None
         if _grad_enabled and True in needs:
             ctx.parents = inputs
             ctx._out_data = data
+            ctx._seq = _next_creation_number()
             if _anomaly_mode:
                 ctx._trace = traceback.extract_stack()[:-1]
             if _module_stack:
@@ -197,24 +216,31 @@ class Function:
                 "saved tensors after they were freed). Saved intermediate values are freed after "
                 "backward(); pass retain_graph=True to the first backward() to keep them."
             )
-        return tuple([self._unpack(k, a) for k, a in enumerate(self._saved)])
-
-    def _unpack(self, position: int, value: Any) -> Any:
         parents = self.parents
+        saved = self._saved
+        # Fast path: the saved arrays are the inputs' own arrays, in order (Mul, Div, MatMul).
+        if len(saved) == 2 and len(parents) == 2 and parents[0].data is saved[0] and parents[1].data is saved[1]:
+            return parents
+        out = []
+        for k, value in enumerate(saved):
+            # The same array may be the data of several inputs (x * x.detach()); the input at
+            # the same position wins, as ops save their inputs in order.
+            if k < len(parents) and parents[k].data is value:
+                out.append(parents[k])
+            else:
+                out.append(self._unpack(value))
+        return tuple(out)
+
+    def _unpack(self, value: Any) -> Any:
         if not isinstance(value, np.ndarray):
             return value
-        # The same array may be the data of several inputs (x * x.detach()); prefer the input at
-        # the same position, as ops save their inputs in order.
-        if position < len(parents) and parents[position].data is value:
-            return parents[position]
-        for t in parents:
+        for t in self.parents:
             if t.data is value:
                 return t
         if value is self._out_data:
             # A fresh Tensor for the output, pointing at this node; holding it is no cycle.
-            out = _tensor.Tensor._make(value, self)
-            return out
-        return _tensor.Tensor._make(value, None)
+            return _Tensor._make(value, self)
+        return _Tensor._make(value, None)
 
     def name(self) -> str:
         """The node's display name, e.g. ``MulBackward``."""
@@ -223,37 +249,30 @@ class Function:
     def __repr__(self) -> str:
         return f"<{self.name()}>"
 
-    def _release(self) -> None:
-        # Drop what backward needed so the graph's memory goes at once; a second backward
-        # through this node then raises (see saved_tensors and the engine).
-        self._saved = None
-        self._out_data = None
-        self._released = True
+    @property
+    def released(self) -> bool:
+        """True once a backward without retain_graph has run through this node."""
+        return self._saved is None
+
+    _released = released  # the name the renderer's first draft used
 
 
 def topological_order(roots: Sequence[Function]) -> list[Function]:
-    """Nodes reachable from `roots`, each before all the nodes it depends on (iterative DFS, no recursion)."""
-    order: list[Function] = []
-    visited: set[int] = set()
-    for root in roots:
-        if id(root) in visited:
-            continue
-        visited.add(id(root))
-        # Each stack entry is a node and an iterator over its parents' nodes still to visit.
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for t in parents:
-                fn = t.grad_fn
-                if fn is not None and id(fn) not in visited:
-                    visited.add(id(fn))
-                    stack.append((fn, iter(fn.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    order.reverse()
-    return order
+    """Nodes reachable from `roots`, each before every node it depends on (no recursion).
+
+    An explicit stack collects the reachable nodes; sorting them by creation number, newest
+    first, is a topological order, because a node is always created after the nodes of its
+    inputs (PyTorch's engine orders its work by the same sequence numbers).
+    """
+    seen = set(roots)
+    stack = list(seen)
+    while stack:
+        for t in stack.pop().parents:
+            fn = t.grad_fn
+            if fn is not None and fn not in seen:
+                seen.add(fn)
+                stack.append(fn)
+    return sorted(seen, key=_creation_number, reverse=True)
 
 
 def _check_finite(node: Function, grads: Sequence[Any]) -> None:
@@ -284,13 +303,15 @@ def run_backward(
     """
     if trace is None:
         trace = _recorder
-    wanted: dict[int, int] = {}
+    # Gradients are keyed by the node object itself (hashed by identity) or, for the leaves
+    # and inputs of grad(), by id() of the tensor.
+    wanted: dict[Any, int] = {}
     results: list[Tensor | None] = []
     if inputs is not None:
         results = [None] * len(inputs)
         for k, t in enumerate(inputs):
-            wanted[id(t.grad_fn) if t.grad_fn is not None else id(t)] = k
-    grads: dict[int, Tensor] = {}
+            wanted[t.grad_fn if t.grad_fn is not None else id(t)] = k
+    grads: dict[Function, Tensor] = {}
     root_nodes = []
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
@@ -298,17 +319,18 @@ def run_backward(
             # backward() on a leaf: its gradient is the seed itself.
             _deliver_leaf(t, g, wanted, results, create_graph)
             continue
-        if node._released:
+        if node._saved is None:
             _raise_freed(node)
-        grads[id(node)] = grads[id(node)] + g if id(node) in grads else g
+        grads[node] = grads[node] + g if node in grads else g
         root_nodes.append(node)
     order = topological_order(root_nodes)
+    watch = _anomaly_mode or trace is not None
     with _set_grad_enabled(create_graph):
         for node in order:
-            grad_out = grads.pop(id(node), None)
+            grad_out = grads.pop(node, None)
             if grad_out is None:
                 continue
-            if node._released:
+            if node._saved is None:  # released by an earlier backward
                 _raise_freed(node)
             if node._hooks:
                 for hook in node._hooks:
@@ -320,8 +342,8 @@ def run_backward(
                     owner = ref()
                     if owner is not None:
                         owner.grad = _accumulate(owner.grad, grad_out, create_graph)
-            if id(node) in wanted:
-                k = wanted[id(node)]
+            if wanted and node in wanted:
+                k = wanted[node]
                 results[k] = _accumulate(results[k], grad_out, create_graph)
             grad_ins = type(node).backward(node, grad_out)
             if type(grad_ins) is not tuple:
@@ -332,26 +354,33 @@ def run_backward(
                     f"{node.name()}: backward returned {len(grad_ins)} gradients for "
                     f"{len(parents)} inputs; return one (or None) per input"
                 )
-            if _anomaly_mode:
-                _check_finite(node, grad_ins)
-            if trace is not None:
-                trace(node, grad_out, grad_ins)
+            if watch:
+                if _anomaly_mode:
+                    _check_finite(node, grad_ins)
+                if trace is not None:
+                    trace(node, grad_out, grad_ins)
             for t, g in zip(parents, grad_ins):
-                if g is None or not t.requires_grad:
+                if g is None or not t._requires_grad:
                     continue
-                if g.shape != t.data.shape:
+                data = t.data
+                gd = g.data
+                if gd.shape != data.shape:
                     # Broadcasting is undone here, once, for every op.
-                    g = g._sum_to_shape(t.data.shape, node)
-                if g.data.dtype != t.data.dtype:
-                    g = g.to(t.data.dtype)
+                    g = g._sum_to_shape(data.shape, node)
+                    gd = g.data
+                if gd.dtype is not data.dtype and gd.dtype != data.dtype:
+                    g = g.to(data.dtype)
                 fn = t.grad_fn
                 if fn is None:
                     _deliver_leaf(t, g, wanted, results, create_graph)
+                elif fn in grads:
+                    grads[fn] = grads[fn] + g
                 else:
-                    key = id(fn)
-                    grads[key] = grads[key] + g if key in grads else g
+                    grads[fn] = g
             if not retain_graph:
-                node._release()
+                # Drop what backward needed, so the memory goes at once; a second backward
+                # through this node then raises (the engine and saved_tensors check _saved).
+                node._saved = None
     return results if inputs is not None else None
 
 
@@ -364,9 +393,11 @@ def _raise_freed(node: Function) -> None:
 
 
 def _accumulate(current: Tensor | None, g: Tensor, create_graph: bool) -> Tensor:
-    # Out of place: the same gradient Tensor can be handed to several inputs (z = x + x).
+    # Never alias: one gradient array can be handed to several inputs (z = x + y gives both
+    # the same g) or be a read-only broadcast view, and users update .grad in place
+    # (clip_grad_norm_, zero_()). So the first gradient is copied and later ones added out of place.
     if current is None:
-        return g if create_graph else g.detach()
+        return g if create_graph else _Tensor._make(np.array(g.data), None)
     return current + g
 
 
@@ -397,7 +428,7 @@ def _seed_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, o
                     f"{k} has shape {tuple(out.shape)}; pass gradient= (a Tensor of that shape), "
                     "or reduce it first (e.g. .sum())"
                 )
-            seeds.append(_tensor.Tensor._make(np.ones_like(out.data), None))
+            seeds.append(_Tensor._make(np.ones_like(out.data), None))
             continue
         if not isinstance(given, _tensor.Tensor):
             given = _tensor.Tensor(given, dtype=out.dtype)
@@ -480,3 +511,6 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, **kwargs: Any) -> bool:
 
 # Imported last: tensor.py (and the ops it uses) build on the names defined above.
 from tinygrad_course import tensor as _tensor  # noqa: E402
+
+_Tensor = _tensor.Tensor
+_new_tensor = object.__new__

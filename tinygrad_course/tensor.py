@@ -326,6 +326,12 @@ class Tensor:
 
     # ----------------------------------------------------------------- arithmetic
     def _binary(self, fn: type[autograd.Function], other: Any, name: str, reflected: bool = False) -> Tensor:
+        if type(other) is Tensor and other.data.dtype is self.data.dtype and not reflected:
+            try:  # the common case, kept short: two tensors of one dtype
+                return fn.apply(self, other)
+            except ValueError:
+                _check_broadcast(name, self.shape, other.shape)
+                raise
         b = self._const(other)
         a = self
         if reflected:

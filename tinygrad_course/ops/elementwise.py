@@ -206,13 +206,14 @@ class Relu(Function):
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
-        ctx.save_for_backward(out)
+        # relu'' = 0, so backward needs only the array, never a Tensor of the graph.
+        ctx.out = out
         return out
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
-        return g * (out > 0)
+        # out ≥ 0, so sign(out) is the 0/1 mask, in g's dtype, in one numpy call.
+        return g * np.sign(ctx.out)
 
 
 class Abs(Function):
@@ -226,7 +227,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * x.sign()
+        return g * np.sign(x.data).astype(g.data.dtype)
 
 
 class Erf(Function):
@@ -263,7 +264,7 @@ class Clamp(Function):
             inside &= x.data >= ctx.lo
         if ctx.hi is not None:
             inside &= x.data <= ctx.hi
-        return g * inside
+        return g * inside.astype(g.data.dtype)
 
 
 class Maximum(Function):
