@@ -66,8 +66,9 @@ def clip_grad_norm_(
             "cannot be clipped; to scale the gradients by it anyway, pass error_if_nonfinite=False"
         )
     coef = np.minimum(max_norm / (total + 1e-6), 1.0)  # torch.clamp(max=1.0); nan stays nan
-    for g in grads:
-        g.data = g.data * g.data.dtype.type(coef)
+    with np.errstate(invalid="ignore"):  # inf·0 = nan is the documented outcome, not a warning
+        for g in grads:
+            g.data = g.data * g.data.dtype.type(coef)
     return Tensor(total)
 
 
