@@ -95,7 +95,9 @@ def test_parameters_without_grad_single_tensors_and_generators():
 
 def test_non_finite_norm_raises_on_request_and_otherwise_scales_like_pytorch():
     params = with_grads([math.inf, 1.0])
-    with pytest.raises(RuntimeError, match=r"clip_grad_norm_: the total norm of order 2.0 of the gradients is inf, non-finite"):
+    with pytest.raises(
+        RuntimeError, match=r"clip_grad_norm_: the total norm of order 2.0 of the gradients is inf, non-finite"
+    ):
         nn_utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
     np.testing.assert_array_equal(params[0].grad.data, [math.inf, 1.0])  # untouched
     total = nn_utils.clip_grad_norm_(params, 1.0)

@@ -74,7 +74,9 @@ def test_schedulers_chain_like_pytorch():
         opt.step()
         step.step()
         expo.step()
-        np.testing.assert_allclose([g["lr"] for g in opt.param_groups], [b * 0.5 ** (t // 3) * 0.9**t for b in BASE], rtol=1e-12)
+        np.testing.assert_allclose(
+            [g["lr"] for g in opt.param_groups], [b * 0.5 ** (t // 3) * 0.9**t for b in BASE], rtol=1e-12
+        )
 
 
 def test_reduce_on_plateau_patience_cooldown_min_lr_and_eps():
@@ -108,7 +110,11 @@ MAKERS = {
 
 @pytest.mark.parametrize("name", list(MAKERS))
 def test_state_dict_round_trip_through_save_load(name, tmp_path):
-    metrics = [1.0, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8] if name == "ReduceLROnPlateau" else None
+    metrics = (
+        [1.0, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+        if name == "ReduceLROnPlateau"
+        else None
+    )
     straight = sequence(MAKERS[name](make_opt()), 15, metrics)
     opt = make_opt()
     sched = MAKERS[name](opt)
@@ -137,18 +143,38 @@ def test_plateau_state_with_infinite_best_round_trips(tmp_path):
     [
         (lambda o: S.StepLR(o, step_size=0), ValueError, r"StepLR: step_size must be an int >= 1, got 0"),
         (lambda o: S.StepLR(o, step_size=2, gamma=-0.5), ValueError, r"StepLR: gamma must be in \[0, inf\), got -0.5"),
-        (lambda o: S.ExponentialLR(o, gamma=math.nan), ValueError, r"ExponentialLR: gamma must be in \[0, inf\), got nan"),
+        (
+            lambda o: S.ExponentialLR(o, gamma=math.nan),
+            ValueError,
+            r"ExponentialLR: gamma must be in \[0, inf\), got nan",
+        ),
         (lambda o: S.MultiStepLR(o, [3, -1]), ValueError, r"MultiStepLR: milestones must be ints >= 0, got \[3, -1\]"),
         (lambda o: S.CosineAnnealingLR(o, T_max=0), ValueError, r"CosineAnnealingLR: T_max must be an int >= 1, got 0"),
-        (lambda o: S.LambdaLR(o, [lambda t: 1.0]), ValueError, r"LambdaLR: expected 2 lr_lambdas \(one per param group\), but got 1"),
+        (
+            lambda o: S.LambdaLR(o, [lambda t: 1.0]),
+            ValueError,
+            r"LambdaLR: expected 2 lr_lambdas \(one per param group\), but got 1",
+        ),
         (lambda o: S.LambdaLR(o, 0.5), TypeError, r"LambdaLR: lr_lambda must be callable"),
-        (lambda o: S.ReduceLROnPlateau(o, factor=1.0), ValueError, r"ReduceLROnPlateau: factor must be in \[0, 1\), got 1.0"),
+        (
+            lambda o: S.ReduceLROnPlateau(o, factor=1.0),
+            ValueError,
+            r"ReduceLROnPlateau: factor must be in \[0, 1\), got 1.0",
+        ),
         (lambda o: S.ReduceLROnPlateau(o, mode="avg"), ValueError, r"mode must be 'min' or 'max', got 'avg'"),
         (lambda o: S.ReduceLROnPlateau(o, threshold_mode="pct"), ValueError, r"threshold_mode must be 'rel' or 'abs'"),
-        (lambda o: S.ReduceLROnPlateau(o, min_lr=[0.1]), ValueError, r"expected 2 min_lrs \(one per param group\), got 1"),
+        (
+            lambda o: S.ReduceLROnPlateau(o, min_lr=[0.1]),
+            ValueError,
+            r"expected 2 min_lrs \(one per param group\), got 1",
+        ),
         (lambda o: S.ReduceLROnPlateau(o, patience=-1), ValueError, r"patience must be an int >= 0, got -1"),
         (lambda o: S.StepLR(o.param_groups, 2), TypeError, r"StepLR: list is not an Optimizer"),
-        (lambda o: S.ExponentialLR(o, 0.9, last_epoch=4), KeyError, r"param 'initial_lr' is not specified in param_groups\[0\] when resuming"),
+        (
+            lambda o: S.ExponentialLR(o, 0.9, last_epoch=4),
+            KeyError,
+            r"param 'initial_lr' is not specified in param_groups\[0\] when resuming",
+        ),
     ],
 )
 def test_bad_arguments(make, error, match):
@@ -158,7 +184,9 @@ def test_bad_arguments(make, error, match):
 
 def test_loading_another_schedulers_state_is_rejected():
     opt = make_opt()
-    with pytest.raises(ValueError, match=r"ExponentialLR.load_state_dict: missing keys \[\], unexpected keys \['step_size'\]"):
+    with pytest.raises(
+        ValueError, match=r"ExponentialLR.load_state_dict: missing keys \[\], unexpected keys \['step_size'\]"
+    ):
         S.ExponentialLR(opt, 0.9).load_state_dict(S.StepLR(make_opt(), 3).state_dict())
     with pytest.raises(ValueError, match=r"ReduceLROnPlateau.load_state_dict: missing keys \[.*'best'"):
         S.ReduceLROnPlateau(opt).load_state_dict(S.StepLR(make_opt(), 3).state_dict())

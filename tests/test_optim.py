@@ -31,7 +31,9 @@ def ref_sgd(p, g, st, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nestero
     return p - lr * g
 
 
-def ref_adam(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, decoupled=False):
+def ref_adam(
+    p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, decoupled=False
+):
     b1, b2 = betas
     t = st["t"] = st.get("t", 0) + 1
     if maximize:
@@ -53,7 +55,9 @@ def ref_adamw(p, g, st, weight_decay=1e-2, **kw):
     return ref_adam(p, g, st, weight_decay=weight_decay, decoupled=True, **kw)
 
 
-def ref_rmsprop(p, g, st, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False):
+def ref_rmsprop(
+    p, g, st, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False
+):
     if maximize:
         g = -g
     if weight_decay:
@@ -68,7 +72,9 @@ def ref_rmsprop(p, g, st, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momen
     return p - lr * g / (np.sqrt(v) + eps)
 
 
-def ref_adagrad(p, g, st, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False):
+def ref_adagrad(
+    p, g, st, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False
+):
     t = st["t"] = st.get("t", 0) + 1
     if maximize:
         g = -g
@@ -99,7 +105,11 @@ CASES = [
     (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "alpha": 0.9, "eps": 1e-4}),
     (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "centered": True}),
     (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "momentum": 0.5}),
-    (optim.RMSprop, ref_rmsprop, {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1, "maximize": True}),
+    (
+        optim.RMSprop,
+        ref_rmsprop,
+        {"lr": 0.01, "centered": True, "momentum": 0.5, "weight_decay": 0.1, "maximize": True},
+    ),
     (optim.Adagrad, ref_adagrad, {"lr": 0.1}),
     (optim.Adagrad, ref_adagrad, {"lr": 0.1, "lr_decay": 0.05}),
     (optim.Adagrad, ref_adagrad, {"lr": 0.1, "weight_decay": 0.1, "initial_accumulator_value": 0.5}),
@@ -117,7 +127,12 @@ C_VEC = _rng.standard_normal(5)
 D, E = _rng.uniform(0.5, 2.0, (3, 2)), _rng.standard_normal((3, 2))
 QUAD_INIT = [_rng.standard_normal(5), _rng.standard_normal((3, 2))]
 X, Y = _rng.standard_normal((16, 3)), _rng.standard_normal((16, 2))
-MLP_INIT = [_rng.standard_normal((3, 8)) * 0.5, _rng.standard_normal(8) * 0.1, _rng.standard_normal((8, 2)) * 0.5, np.zeros(2)]
+MLP_INIT = [
+    _rng.standard_normal((3, 8)) * 0.5,
+    _rng.standard_normal(8) * 0.1,
+    _rng.standard_normal((8, 2)) * 0.5,
+    np.zeros(2),
+]
 
 
 def quad_loss(x, y):
@@ -176,7 +191,7 @@ def test_50_steps_match_reference(cls, ref, kwargs, problem):
     ours, _ = run_ours(cls, kwargs, problem, 50)
     expected = run_reference(ref, kwargs, problem, 50)
     init, loss_fn, _ = PROBLEMS[problem]
-    for p, e, p0 in zip(ours, expected, init):
+    for p, e in zip(ours, expected):
         np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
     assert max(np.abs(p.data - p0).max() for p, p0 in zip(ours, init)) > 1e-2  # it moved
     assert loss_fn(*ours).item() < loss_fn(*[tc.tensor(a) for a in init]).item()  # downhill
@@ -279,7 +294,12 @@ def test_step_calls_the_closure_with_grad_enabled_and_returns_its_loss():
 
 def test_float32_parameters_stay_float32():
     w = tc.tensor([[1.0, -2.0], [0.5, 3.0]], requires_grad=True)
-    for opt in (optim.SGD([w], lr=0.1, momentum=0.9), optim.Adam([w], amsgrad=True), optim.RMSprop([w], centered=True, momentum=0.1), optim.Adagrad([w])):
+    for opt in (
+        optim.SGD([w], lr=0.1, momentum=0.9),
+        optim.Adam([w], amsgrad=True),
+        optim.RMSprop([w], centered=True, momentum=0.1),
+        optim.Adagrad([w]),
+    ):
         for _ in range(2):
             opt.zero_grad()
             (w * w).sum().backward()
@@ -324,9 +344,17 @@ ROUND_TRIP = [
     (optim.SGD, {"lr": 0.05, "momentum": 0.9, "nesterov": True}, lambda o: optim.lr_scheduler.StepLR(o, 7, gamma=0.5)),
     (optim.Adam, {"lr": 0.02, "amsgrad": True}, lambda o: optim.lr_scheduler.ExponentialLR(o, 0.97)),
     (optim.AdamW, {"lr": 0.02}, lambda o: optim.lr_scheduler.CosineAnnealingLR(o, 15, eta_min=1e-3)),
-    (optim.RMSprop, {"lr": 0.01, "centered": True, "momentum": 0.5}, lambda o: optim.lr_scheduler.MultiStepLR(o, [5, 25, 25])),
+    (
+        optim.RMSprop,
+        {"lr": 0.01, "centered": True, "momentum": 0.5},
+        lambda o: optim.lr_scheduler.MultiStepLR(o, [5, 25, 25]),
+    ),
     (optim.Adagrad, {"lr": 0.1, "lr_decay": 0.01}, lambda o: optim.lr_scheduler.LambdaLR(o, lambda t: 1 / (1 + t))),
-    (optim.SGD, {"lr": 0.05, "momentum": 0.5}, lambda o: optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=1, threshold=0.3)),
+    (
+        optim.SGD,
+        {"lr": 0.05, "momentum": 0.5},
+        lambda o: optim.lr_scheduler.ReduceLROnPlateau(o, factor=0.5, patience=1, threshold=0.3),
+    ),
 ]
 
 
@@ -378,8 +406,14 @@ def _w():
         (lambda: optim.Adam(_w(), lr=math.nan), r"Adam: lr must be in \[0, inf\), got nan"),
         (lambda: optim.SGD(_w(), momentum=-0.5), r"momentum must be in \[0, inf\), got -0.5"),
         (lambda: optim.SGD(_w(), weight_decay=-1.0), r"weight_decay must be in \[0, inf\)"),
-        (lambda: optim.SGD(_w(), nesterov=True), r"nesterov=True requires momentum > 0 and dampening = 0, got momentum=0.0"),
-        (lambda: optim.SGD(_w(), momentum=0.9, dampening=0.1, nesterov=True), r"requires momentum > 0 and dampening = 0, got momentum=0.9, dampening=0.1"),
+        (
+            lambda: optim.SGD(_w(), nesterov=True),
+            r"nesterov=True requires momentum > 0 and dampening = 0, got momentum=0.0",
+        ),
+        (
+            lambda: optim.SGD(_w(), momentum=0.9, dampening=0.1, nesterov=True),
+            r"requires momentum > 0 and dampening = 0, got momentum=0.9, dampening=0.1",
+        ),
         (lambda: optim.Adam(_w(), betas=(1.0, 0.999)), r"Adam: betas\[0\] must be in \[0, 1\), got 1.0"),
         (lambda: optim.Adam(_w(), betas=(0.9, -0.1)), r"betas\[1\] must be in \[0, 1\), got -0.1"),
         (lambda: optim.AdamW(_w(), betas=(0.9, math.nan)), r"AdamW: betas\[1\] must be in \[0, 1\), got nan"),
@@ -388,9 +422,15 @@ def _w():
         (lambda: optim.RMSprop(_w(), eps=math.nan), r"RMSprop: eps must be in \[0, inf\), got nan"),
         (lambda: optim.RMSprop(_w(), alpha=1.5), r"RMSprop: alpha must be in \[0, 1\], got 1.5"),
         (lambda: optim.Adagrad(_w(), lr_decay=-1.0), r"Adagrad: lr_decay must be in \[0, inf\)"),
-        (lambda: optim.Adagrad(_w(), initial_accumulator_value=-1.0), r"initial_accumulator_value must be in \[0, inf\)"),
+        (
+            lambda: optim.Adagrad(_w(), initial_accumulator_value=-1.0),
+            r"initial_accumulator_value must be in \[0, inf\)",
+        ),
         (lambda: optim.SGD([], lr=0.1), r"SGD: got an empty parameter list"),
-        (lambda: optim.SGD([{"params": _w()}, {"params": _w(), "lr": -1.0}]), r"SGD: param_groups\[1\]: lr must be in \[0, inf\), got -1.0"),
+        (
+            lambda: optim.SGD([{"params": _w()}, {"params": _w(), "lr": -1.0}]),
+            r"SGD: param_groups\[1\]: lr must be in \[0, inf\), got -1.0",
+        ),
         (lambda: optim.SGD([tc.tensor([1.0], requires_grad=True) * 2]), r"params\[0\] \(shape \(1,\)\) is not a leaf"),
         (lambda: optim.SGD([tc.tensor([1, 2])]), r"params\[0\] has dtype int64; only floating-point tensors"),
         (lambda: optim.SGD([{"lr": 0.1}]), r"the param group has no 'params' entry"),
@@ -415,7 +455,10 @@ def test_bad_types_raise_type_error():
 
 def test_a_parameter_in_two_groups_or_twice_in_one_is_rejected():
     a, b = tc.tensor([1.0], requires_grad=True), tc.tensor([2.0], requires_grad=True)
-    with pytest.raises(ValueError, match=r"some parameters appear in more than one parameter group: params\[1\] \(shape \(1,\)\) of param_groups\[1\] is already in param_groups\[0\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"some parameters appear in more than one parameter group: params\[1\] \(shape \(1,\)\) of param_groups\[1\] is already in param_groups\[0\]",
+    ):
         optim.SGD([{"params": [a]}, {"params": [b, a]}], lr=0.1)
     opt = optim.SGD([a], lr=0.1)
     with pytest.raises(ValueError, match=r"more than one parameter group"):
@@ -443,9 +486,21 @@ def _stepped(cls, params, **kwargs):
 @pytest.mark.parametrize(
     ("source", "target", "match"),
     [
-        (optim.SGD, optim.Adam, r"Adam.load_state_dict: param_groups\[0\] lacks the hyper-parameters \['amsgrad', 'betas', 'decoupled_weight_decay', 'eps'\] of Adam: the state dict was saved from a different optimizer type"),
-        (optim.Adam, optim.SGD, r"SGD.load_state_dict: param_groups\[0\] lacks the hyper-parameters \['dampening', 'momentum', 'nesterov'\]"),
-        (optim.Adam, optim.AdamW, r"AdamW.load_state_dict: param_groups\[0\] has decoupled_weight_decay=False but this optimizer has decoupled_weight_decay=True"),
+        (
+            optim.SGD,
+            optim.Adam,
+            r"Adam.load_state_dict: param_groups\[0\] lacks the hyper-parameters \['amsgrad', 'betas', 'decoupled_weight_decay', 'eps'\] of Adam: the state dict was saved from a different optimizer type",
+        ),
+        (
+            optim.Adam,
+            optim.SGD,
+            r"SGD.load_state_dict: param_groups\[0\] lacks the hyper-parameters \['dampening', 'momentum', 'nesterov'\]",
+        ),
+        (
+            optim.Adam,
+            optim.AdamW,
+            r"AdamW.load_state_dict: param_groups\[0\] has decoupled_weight_decay=False but this optimizer has decoupled_weight_decay=True",
+        ),
         (optim.RMSprop, optim.Adagrad, r"lacks the hyper-parameters \['initial_accumulator_value', 'lr_decay'\]"),
     ],
 )
@@ -461,13 +516,21 @@ def test_load_state_dict_checks_groups_and_state_and_changes_nothing_on_error():
     a, b, c = (tc.tensor(np.ones(n), requires_grad=True) for n in (2, 3, 4))
     sd = _stepped(optim.Adam, [a, b, c], lr=0.5).state_dict()
     opt = optim.Adam([{"params": [a, b]}, {"params": [c]}], lr=0.1)
-    with pytest.raises(ValueError, match=r"loaded state dict has a different number of parameter groups \(1\) than this optimizer \(2\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"loaded state dict has a different number of parameter groups \(1\) than this optimizer \(2\)",
+    ):
         opt.load_state_dict(sd)
     opt = optim.Adam([a, b], lr=0.1)
-    with pytest.raises(ValueError, match=r"loaded param_groups\[0\] has 3 parameters, this optimizer's has 2; the groups must match in size"):
+    with pytest.raises(
+        ValueError,
+        match=r"loaded param_groups\[0\] has 3 parameters, this optimizer's has 2; the groups must match in size",
+    ):
         opt.load_state_dict(sd)
     opt = optim.Adam([a, c, b], lr=0.1)
-    with pytest.raises(ValueError, match=r"state\[1\]\['exp_avg'\] has shape \(3,\), but the parameter has shape \(4,\)"):
+    with pytest.raises(
+        ValueError, match=r"state\[1\]\['exp_avg'\] has shape \(3,\), but the parameter has shape \(4,\)"
+    ):
         opt.load_state_dict(sd)
     assert opt.param_groups[0]["lr"] == 0.1 and len(opt.state) == 0  # untouched
     sd["state"][0]["momentum_buffer"] = tc.ones(2)

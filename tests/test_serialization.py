@@ -25,7 +25,9 @@ def roundtrip(obj, tmp_path):
 def test_tensors_keep_dtype_shape_values_and_requires_grad(dtype, tmp_path):
     data = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
     floating = np.dtype(dtype).kind == "f"
-    out = roundtrip({"t": tc.Tensor(data, requires_grad=floating), "z": tc.Tensor(data[:0]), "s": tc.Tensor(data[1, 2])}, tmp_path)
+    out = roundtrip(
+        {"t": tc.Tensor(data, requires_grad=floating), "z": tc.Tensor(data[:0]), "s": tc.Tensor(data[1, 2])}, tmp_path
+    )
     assert isinstance(out["t"], tc.Tensor) and out["t"].dtype == dtype and out["t"].requires_grad == floating
     assert np.array_equal(out["t"].data, data) and out["t"].is_leaf
     assert out["z"].shape == (0, 4) and out["s"].shape == () and out["s"].item() == data[1, 2]
@@ -58,8 +60,13 @@ def test_arrays_scalars_and_python_values_round_trip_with_their_types(tmp_path):
 
 
 def test_nesting_and_int_keys_keep_their_types(tmp_path):
-    obj = {"state": {0: {"step": 3, "exp_avg": tc.zeros(2)}, 1: {}}, "1": "str key", 1: "int key",
-           "groups": [{"params": [0, 1], "betas": (0.9, 0.999)}], "empty": {"l": [], "t": (), "d": {}}}
+    obj = {
+        "state": {0: {"step": 3, "exp_avg": tc.zeros(2)}, 1: {}},
+        "1": "str key",
+        1: "int key",
+        "groups": [{"params": [0, 1], "betas": (0.9, 0.999)}],
+        "empty": {"l": [], "t": (), "d": {}},
+    }
     out = roundtrip(obj, tmp_path)
     assert list(out) == ["state", "1", 1, "groups", "empty"]
     assert out["1"] == "str key" and out[1] == "int key"
@@ -114,7 +121,10 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temp_file(where, tmp_path,
     ("obj", "match"),
     [
         ({"layers": [1, 2, {3}]}, r"save: obj\['layers'\]\[2\] is a set, which cannot be saved; accepted: Tensors"),
-        ({"w": np.array([object()], dtype=object)}, r"obj\['w'\] is an array of dtype object, which cannot be saved without pickle"),
+        (
+            {"w": np.array([object()], dtype=object)},
+            r"obj\['w'\] is an array of dtype object, which cannot be saved without pickle",
+        ),
         ({"f": lambda: 0}, r"obj\['f'\] is a function"),
         ({1.5: 0}, r"save: obj has the key 1.5 of type float; accepted keys: str and int"),
         ({"a": {True: 0}}, r"obj\['a'\] has the key True of type bool"),
@@ -159,16 +169,30 @@ def test_truncated_and_corrupted_files_are_rejected(tmp_path):
 
 def test_foreign_files_are_rejected(tmp_path):
     (tmp_path / "notes.txt").write_text("just some text\n")
-    _reject(tmp_path / "notes.txt", r"load: '.*notes.txt' is not a tinygrad_course checkpoint: not an .npz \(zip\) archive")
+    _reject(
+        tmp_path / "notes.txt", r"load: '.*notes.txt' is not a tinygrad_course checkpoint: not an .npz \(zip\) archive"
+    )
     np.save(tmp_path / "array.npy", np.ones(3))
     _reject(tmp_path / "array.npy", r"not an .npz \(zip\) archive \(it starts with b'\\x93NUM'\)")
     np.savez(tmp_path / "plain.npz", weights=np.ones(3))
-    _reject(tmp_path / "plain.npz", r"no __meta__ entry \(a plain .npz archive with 1 entries, not saved by tinygrad_course.save\)")
+    _reject(
+        tmp_path / "plain.npz",
+        r"no __meta__ entry \(a plain .npz archive with 1 entries, not saved by tinygrad_course.save\)",
+    )
     for meta, match in [
         ({"format": "other", "version": 1, "root": None}, r"format 'other', expected 'tinygrad_course.state'"),
-        ({"format": "tinygrad_course.state", "version": 99, "root": None}, r"format version 99; this tinygrad_course reads version 1"),
-        ({"format": "tinygrad_course.state", "version": 1, "root": {"t": "exec", "code": "1"}}, r"unknown node kind 'exec'"),
-        ({"format": "tinygrad_course.state", "version": 1, "root": {"t": "ndarray", "array": "a9"}}, r"refers to 'a9.npy', which the archive lacks"),
+        (
+            {"format": "tinygrad_course.state", "version": 99, "root": None},
+            r"format version 99; this tinygrad_course reads version 1",
+        ),
+        (
+            {"format": "tinygrad_course.state", "version": 1, "root": {"t": "exec", "code": "1"}},
+            r"unknown node kind 'exec'",
+        ),
+        (
+            {"format": "tinygrad_course.state", "version": 1, "root": {"t": "ndarray", "array": "a9"}},
+            r"refers to 'a9.npy', which the archive lacks",
+        ),
     ]:
         np.savez(tmp_path / "fake.npz", __meta__=np.frombuffer(json.dumps(meta).encode(), np.uint8))
         _reject(tmp_path / "fake.npz", match)

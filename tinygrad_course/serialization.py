@@ -180,7 +180,12 @@ class _Decoder:
         if kind == "dict":
             out = {}
             for pair in self._items(node):
-                if not isinstance(pair, list) or len(pair) != 2 or isinstance(pair[0], bool) or not isinstance(pair[0], (str, int)):
+                if (
+                    not isinstance(pair, list)
+                    or len(pair) != 2
+                    or isinstance(pair[0], bool)
+                    or not isinstance(pair[0], (str, int))
+                ):
                     raise self.fail(f"bad dict item {pair!r} in the metadata")
                 out[pair[0]] = self.decode(pair[1])
             return out
@@ -229,7 +234,9 @@ def _read_npy(archive: zipfile.ZipFile, member: str, decoder: _Decoder) -> np.nd
         else:
             raise decoder.fail(f"{member!r} has the unsupported .npy format version {version}")
     if dtype.hasobject:
-        raise decoder.fail(f"{member!r} holds pickled Python objects (dtype {dtype}); they are never unpickled, as that could run code")
+        raise decoder.fail(
+            f"{member!r} holds pickled Python objects (dtype {dtype}); they are never unpickled, as that could run code"
+        )
     if dtype.kind not in _ARRAY_KINDS:
         raise decoder.fail(f"{member!r} has the unsupported dtype {dtype}")
     with archive.open(member) as f:
@@ -267,7 +274,9 @@ def _load_archive(archive: zipfile.ZipFile, path: str) -> Any:
     decoder = _Decoder(archive, path)
     names = archive.namelist()
     if f"{META}.npy" not in names:
-        raise decoder.fail(f"no {META} entry (a plain .npz archive with {len(names)} entries, not saved by tinygrad_course.save)")
+        raise decoder.fail(
+            f"no {META} entry (a plain .npz archive with {len(names)} entries, not saved by tinygrad_course.save)"
+        )
     raw = _read_npy(archive, f"{META}.npy", decoder)
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise decoder.fail(f"{META} must be a 1-d uint8 array, got dtype {raw.dtype} shape {raw.shape}")

@@ -23,7 +23,9 @@ def _grads(parameters: Tensor | Iterable[Tensor], op: str) -> list[Tensor]:
     seen: set[int] = set()
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
-            raise TypeError(f"{op}: parameters[{i}] is a {type(p).__name__}; expected Tensors (e.g. model.parameters())")
+            raise TypeError(
+                f"{op}: parameters[{i}] is a {type(p).__name__}; expected Tensors (e.g. model.parameters())"
+            )
         if p.grad is not None and id(p.grad) not in seen:
             seen.add(id(p.grad))
             grads.append(p.grad)

@@ -1,13 +1,13 @@
 """optim: the lecture's learning algorithms (GD, momentum, RMSProp, Adam, …), step for step like torch.optim.
 
-    >>> import tinygrad_course as tc
-    >>> from tinygrad_course import optim
-    >>> w = tc.tensor([1.0, -2.0], requires_grad=True)
-    >>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
-    >>> (w * w).sum().backward()
-    >>> opt.step()
-    >>> w
-    tensor([ 0.8, -1.6], requires_grad=True)
+>>> import tinygrad_course as tc
+>>> from tinygrad_course import optim
+>>> w = tc.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.1, momentum=0.9)
+>>> (w * w).sum().backward()
+>>> opt.step()
+>>> w
+tensor([ 0.8, -1.6], requires_grad=True)
 """
 
 from tinygrad_course.optim import lr_scheduler

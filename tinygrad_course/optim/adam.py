@@ -148,6 +148,4 @@ class AdamW(Adam):
         maximize: bool = False,
     ) -> None:
         """Validate the hyper-parameters and set up the groups (``decoupled_weight_decay=True``)."""
-        super().__init__(
-            params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True
-        )
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)

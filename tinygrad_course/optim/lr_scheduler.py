@@ -137,7 +137,9 @@ class StepLR(LRScheduler):
 class MultiStepLR(LRScheduler):
     """η ← γ η at each milestone: η_t = η₀ γ^(number of milestones ≤ t)."""
 
-    def __init__(self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, milestones: Iterable[int], gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         """Decay by `gamma` at each epoch listed in `milestones` (ints >= 0; a repeated one decays twice)."""
         milestones = list(milestones)
         for m in milestones:

@@ -66,7 +66,9 @@ class Workspace:
         return flat[k * n : (k + 1) * n].reshape(like.shape)
 
 
-def effective_grad(param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray) -> np.ndarray:
+def effective_grad(
+    param: np.ndarray, grad: np.ndarray, weight_decay: float, maximize: bool, out: np.ndarray
+) -> np.ndarray:
     """g ← −∇C if maximize; g ← g + λ p if λ ≠ 0 — written into `out` (the gradient itself if neither)."""
     if weight_decay == 0:
         if not maximize:
@@ -116,10 +118,14 @@ class Optimizer:
                 f"(shape {params.shape}); pass [tensor] or model.parameters()"
             )
         if isinstance(params, (set, frozenset)):
-            raise TypeError(f"{self._name()}: params must be an ordered collection (list), not a set: a set's order changes between runs")
+            raise TypeError(
+                f"{self._name()}: params must be an ordered collection (list), not a set: a set's order changes between runs"
+            )
         groups = list(params)
         if not groups:
-            raise ValueError(f"{self._name()}: got an empty parameter list; pass model.parameters() or a non-empty list of Tensors")
+            raise ValueError(
+                f"{self._name()}: got an empty parameter list; pass model.parameters() or a non-empty list of Tensors"
+            )
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -135,9 +141,13 @@ class Optimizer:
         """Add a group: ``{"params": [...], **overrides}``; missing hyper-parameters come from `defaults`."""
         name = self._name()
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}.add_param_group: a param group must be a dict with a 'params' entry, got {type(param_group).__name__}")
+            raise TypeError(
+                f"{name}.add_param_group: a param group must be a dict with a 'params' entry, got {type(param_group).__name__}"
+            )
         if "params" not in param_group:
-            raise ValueError(f"{name}.add_param_group: the param group has no 'params' entry (keys: {sorted(param_group)})")
+            raise ValueError(
+                f"{name}.add_param_group: the param group has no 'params' entry (keys: {sorted(param_group)})"
+            )
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -156,11 +166,15 @@ class Optimizer:
                     "only leaf tensors can be optimized"
                 )
             if p.dtype.kind != "f":
-                raise ValueError(f"{where}: params[{i}] has dtype {p.dtype}; only floating-point tensors can be optimized")
+                raise ValueError(
+                    f"{where}: params[{i}] has dtype {p.dtype}; only floating-point tensors can be optimized"
+                )
         first: dict[int, int] = {}
         for i, p in enumerate(params):
             if id(p) in first:
-                raise ValueError(f"{where}: params[{first[id(p)]}] and params[{i}] are the same tensor; a parameter may appear once")
+                raise ValueError(
+                    f"{where}: params[{first[id(p)]}] and params[{i}] are the same tensor; a parameter may appear once"
+                )
             first[id(p)] = i
         for k, other in enumerate(self.param_groups):
             for q in other["params"]:
@@ -207,7 +221,9 @@ class Optimizer:
         """The gradient array of `p`, checked to have p's shape."""
         grad = p.grad.data
         if grad.shape != p.data.shape:
-            raise ValueError(f"{self._name()}.step: a parameter of shape {p.shape} has a gradient of shape {grad.shape}")
+            raise ValueError(
+                f"{self._name()}.step: a parameter of shape {p.shape} has a gradient of shape {grad.shape}"
+            )
         return grad
 
     # ------------------------------------------------------------------ state dict
@@ -260,11 +276,15 @@ class Optimizer:
             new_groups.append(self._match_group(k, group, saved, id_map))
         saved_state = state_dict["state"]
         if not isinstance(saved_state, dict):
-            raise ValueError(f"{name}.load_state_dict: 'state' must be a dict keyed by parameter index, got {type(saved_state).__name__}")
+            raise ValueError(
+                f"{name}.load_state_dict: 'state' must be a dict keyed by parameter index, got {type(saved_state).__name__}"
+            )
         new_state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for key, entry in saved_state.items():
             if key not in id_map:
-                raise ValueError(f"{name}.load_state_dict: 'state' has an entry for parameter {key!r}, which no param group lists")
+                raise ValueError(
+                    f"{name}.load_state_dict: 'state' has an entry for parameter {key!r}, which no param group lists"
+                )
             param = id_map[key]
             new_state[param] = self._cast_state(key, param, entry)
         self.param_groups = new_groups
@@ -316,7 +336,9 @@ class Optimizer:
                 )
             if entry_name == "step":
                 if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
-                    raise ValueError(f"{name}.load_state_dict: state[{key!r}]['step'] must be an int >= 0, got {value!r}")
+                    raise ValueError(
+                        f"{name}.load_state_dict: state[{key!r}]['step'] must be an int >= 0, got {value!r}"
+                    )
                 out["step"] = int(value)
                 continue
             array = value.data if isinstance(value, Tensor) else value
