@@ -146,6 +146,11 @@ def test_cycles_and_bad_paths_are_type_errors(tmp_path):
         save({}, 42)
     with pytest.raises(FileNotFoundError):
         load(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match=r"save: the folder '.*nowhere' of '.*nowhere/x' does not exist"):
+        save({}, tmp_path / "nowhere" / "x")
+    with pytest.raises(IsADirectoryError, match=r"save: '.*' is a folder; pass a file path"):
+        save({}, tmp_path)
+    assert os.listdir(tmp_path) == []
 
 
 def _reject(path, match):

@@ -123,6 +123,10 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
     text = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=False)
     meta = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"save: the folder {folder!r} of {path!r} does not exist")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"save: {path!r} is a folder; pass a file path")
     tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never clobber another file; 0o666 lets the umask give the usual permissions.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
