@@ -6,7 +6,7 @@
     ['0.weight', '0.bias', '2.weight', '2.bias']
 """
 
-from tinygrad_course.nn import functional, init
+from tinygrad_course.nn import functional, init, utils
 from tinygrad_course.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Softplus, Tanh
 from tinygrad_course.nn.containers import ModuleDict, ModuleList, Sequential
 from tinygrad_course.nn.conv import AvgPool2d, Conv2d, MaxPool2d
@@ -19,5 +19,5 @@ __all__ = [
     "Dropout", "Embedding", "Flatten", "GELU", "HuberLoss", "Identity", "IncompatibleKeys", "L1Loss",
     "LayerNorm", "LeakyReLU", "Linear", "LogSoftmax", "MSELoss", "MaxPool2d", "Module", "ModuleDict",
     "ModuleList", "NLLLoss", "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh",
-    "functional", "init",
+    "functional", "init", "utils",
 ]

@@ -129,7 +129,6 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
         z = input.permute((0,) + tuple(range(2, input.ndim)) + (1,)).reshape(-1, c)
     if weight is not None and (not isinstance(weight, Tensor) or weight.shape != (c,)):
         raise ValueError(f"{op}: weight must be a Tensor of shape ({c},), one per class, got {getattr(weight, 'shape', weight)}")
-    w = np.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
@@ -137,6 +136,7 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
     if allow_probabilities and t.dtype.kind == "f" and target.shape == input.shape:
         # Class probabilities: q = w · ((1 − ε) y + ε/C); "mean" divides by the number of samples.
         y = target.permute((0,) + tuple(range(2, input.ndim)) + (1,)).data if input.ndim > 2 else t
+        w = np.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
         q = (y.reshape(-1, c) * (1.0 - eps) + eps / c) * w
         return z, q.astype(input.dtype, copy=False), float(z.shape[0]), batch
     if t.dtype.kind not in "iu" or target.shape != batch:
@@ -145,16 +145,24 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
             accepted += f" or class probabilities (float) of shape {input.shape}"
         raise ValueError(f"{op}: target of shape {target.shape} and dtype {t.dtype} does not fit input of shape {input.shape}; expected {accepted}")
     t = t.reshape(-1)
-    keep = t != ignore_index
-    bad = keep & ((t < 0) | (t >= c))
-    if bad.any():
-        raise IndexError(
-            f"{op}: target {int(t[bad][0])} is out of bounds for {c} classes (valid: 0 to {c - 1}, "
-            f"or ignore_index={ignore_index})"
-        )
-    rows = np.flatnonzero(keep)
+    lo, hi = (int(t.min()), int(t.max())) if t.size else (0, 0)
+    if lo >= 0 and hi < c and not 0 <= ignore_index < c:
+        rows = np.arange(t.size)  # the common case: every target valid, none ignored
+    else:
+        keep = t != ignore_index
+        bad = keep & ((t < 0) | (t >= c))
+        if bad.any():
+            raise IndexError(
+                f"{op}: target {int(t[bad][0])} is out of bounds for {c} classes (valid: 0 to {c - 1}, "
+                f"or ignore_index={ignore_index})"
+            )
+        rows = np.flatnonzero(keep)
     labels = t[rows]
     q = np.zeros((t.size, c), dtype=input.dtype)
+    if weight is None and not eps:
+        q[rows, labels] = 1.0
+        return z, q, float(rows.size), batch
+    w = np.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
     q[rows, labels] = (1.0 - eps) * w[labels]
     if eps:
         q[rows] += (eps / c) * w

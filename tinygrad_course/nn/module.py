@@ -202,9 +202,22 @@ class Module:
             stack.extend(reversed(children))  # reversed: pop in registration order
 
     def modules(self) -> Iterator[Module]:
-        """This module and every descendant (each once)."""
-        for _, module in self.named_modules():
-            yield module
+        """This module and every descendant (each once), depth first."""
+        return iter(self._walk())
+
+    def _walk(self) -> list[Module]:
+        # named_modules without the names: the fast path for parameters() and train().
+        found: list[Module] = []
+        seen: set[int] = set()
+        stack: list[Module] = [self]
+        while stack:
+            module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            found.append(module)
+            stack.extend([m for m in reversed(module._modules.values()) if m is not None])
+        return found
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for the direct children."""
@@ -232,8 +245,16 @@ class Module:
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every parameter (each shared one once), in registration order; pass it to an optimizer."""
-        for _, p in self.named_parameters(recurse=recurse):
-            yield p
+        # Runs twice per training step (zero_grad and the update), so it walks plainly without
+        # building names.
+        found: list[Parameter] = []
+        seen: set[int] = set()
+        for module in self._walk() if recurse else (self,):
+            for p in module._parameters.values():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    found.append(p)
+        return iter(found)
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, buffer) for every buffer, e.g. ``('bn.running_mean', …)``."""

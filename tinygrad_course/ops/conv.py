@@ -118,6 +118,11 @@ class Conv2d(Function):
         x, w = ctx.saved_tensors
         shape, kernel, stride, padding, dilation, groups, (n, oh, ow) = ctx.args
         needs = ctx.needs_input_grad
+        has_bias = len(needs) > 2
+        if not is_grad_enabled():
+            grads = _conv_backward_arrays(ctx, g.data, w.data)
+            return grads if has_bias else grads[:2]
+        # create_graph: the same formulas with Tensor ops, so they are differentiable again.
         cout, cin_g = w.shape[0], w.shape[1]
         k = cin_g * kernel[0] * kernel[1]
         delta = g.permute(0, 2, 3, 1).reshape(n * oh * ow, cout)
@@ -125,13 +130,10 @@ class Conv2d(Function):
             delta = delta.reshape(-1, groups, cout // groups).permute(1, 0, 2)  # (G, rows, C_out/G)
         gx = gw = gb = None
         if needs[1]:
-            if is_grad_enabled():
-                # create_graph: X_col must be a function of x for second derivatives.
-                cols = Im2col.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-                cols = cols.reshape(n * oh * ow, groups, k)
-                cols = cols.squeeze(1) if groups == 1 else cols.permute(1, 0, 2)
-            else:
-                cols = Tensor._make(ctx.cols, None)
+            # X_col as a function of x (Im2col), so that ∂c/∂W carries a gradient to x.
+            cols = Im2col.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+            cols = cols.reshape(n * oh * ow, groups, k)
+            cols = cols.squeeze(1) if groups == 1 else cols.permute(1, 0, 2)
             gw = (delta.transpose(-1, -2) @ cols).reshape(w.shape)
         if needs[0]:
             wm = w.reshape(cout, k) if groups == 1 else w.reshape(groups, cout // groups, k)
@@ -140,6 +142,32 @@ class Conv2d(Function):
                 gcols = gcols.permute(1, 0, 2)
             gcols = gcols.reshape(n, oh, ow, cin_g * groups, kernel[0], kernel[1])
             gx = Col2im.apply(gcols, shape=shape, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-        if len(needs) > 2 and needs[2]:
+        if has_bias and needs[2]:
             gb = g.sum((0, 2, 3))
-        return (gx, gw) if len(needs) == 2 else (gx, gw, gb)
+        return (gx, gw, gb) if has_bias else (gx, gw)
+
+
+def _conv_backward_arrays(ctx, g: np.ndarray, w: np.ndarray) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+    """Conv2d's plain backward on arrays, reusing the saved X_col: (∂c/∂x, ∂c/∂W, ∂c/∂b)."""
+    shape, kernel, stride, padding, dilation, groups, (n, oh, ow) = ctx.args
+    needs = ctx.needs_input_grad
+    cout, cin_g = w.shape[0], w.shape[1]
+    k = cin_g * kernel[0] * kernel[1]
+    delta = g.transpose(0, 2, 3, 1).reshape(n * oh * ow, cout)  # δ, one row per output pixel
+    gx = gw = gb = None
+    if groups == 1:
+        if needs[1]:
+            gw = (delta.T @ ctx.cols).reshape(w.shape)  # eq. (3) with X_col as the activations
+        gcols = delta @ w.reshape(cout, k) if needs[0] else None  # eq. (2)
+    else:
+        dg = delta.reshape(-1, groups, cout // groups).transpose(1, 0, 2)
+        if needs[1]:
+            gw = (dg.transpose(0, 2, 1) @ ctx.cols).reshape(w.shape)
+        if needs[0]:
+            gcols = (dg @ w.reshape(groups, cout // groups, k)).transpose(1, 0, 2)
+    if needs[0]:
+        gcols = gcols.reshape(n, oh, ow, cin_g * groups, kernel[0], kernel[1])
+        gx = Tensor._make(col2im(gcols, shape, kernel, stride, padding, dilation), None)
+    if len(needs) > 2 and needs[2]:
+        gb = Tensor._make(delta.sum(0), None)  # eq. (4)
+    return gx, (None if gw is None else Tensor._make(gw, None)), gb

@@ -34,17 +34,21 @@ class Linear(Function):
     def backward(ctx, g):
         a, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
+        has_bias = len(needs) > 2
+        if not is_grad_enabled():
+            # Plain backward (no create_graph): the three GEMM/sum on arrays, nothing to record.
+            gd, ad = g.data, a.data
+            g2 = gd.reshape(-1, gd.shape[-1])
+            ga = Tensor._make(gd @ w.data, None) if needs[0] else None
+            gw = Tensor._make(g2.T @ ad.reshape(-1, ad.shape[-1]), None) if needs[1] else None
+            gb = Tensor._make(g2.sum(0), None) if has_bias and needs[2] else None
+            return (ga, gw, gb) if has_bias else (ga, gw)
+        # create_graph: the same formulas with Tensor ops, so they are differentiable again.
         ga = g @ w if needs[0] else None
-        gw = gb = None
-        if needs[1] or (len(needs) > 2 and needs[2]):
-            # Fold the batch dims into one so that both gradients are single GEMMs / sums.
-            g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
-            if needs[1]:
-                a2 = a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
-                gw = g2.T @ a2
-            if len(needs) > 2 and needs[2]:
-                gb = g2.sum(0)
-        return (ga, gw) if len(needs) == 2 else (ga, gw, gb)
+        g2 = g.reshape(-1, g.shape[-1])
+        gw = g2.T @ a.reshape(-1, a.shape[-1]) if needs[1] else None
+        gb = g2.sum(0) if has_bias and needs[2] else None
+        return (ga, gw, gb) if has_bias else (ga, gw)
 
 
 class SoftmaxCrossEntropy(Function):
@@ -64,26 +68,26 @@ class SoftmaxCrossEntropy(Function):
         e /= s  # e is now p = softmax(z), kept for backward
         ctx.p, ctx.q, ctx.scale = e, q, scale
         ctx.save_for_backward(z)
-        losses = -np.einsum("ik,ik->i", q, logp)
         if scale is None:
-            return losses
-        return np.asarray(losses.sum() * scale, dtype=z.dtype)
+            return -np.einsum("ik,ik->i", q, logp)
+        return np.asarray(-np.vdot(q, logp) * scale, dtype=z.dtype)
 
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
-        q = ctx.q
-        # Under create_graph, p must be a function of z for second derivatives; otherwise
-        # the saved array is the same numbers at no cost.
-        p = z.softmax(1) if is_grad_enabled() else Tensor._make(ctx.p, None)
+        q, scale = ctx.q, ctx.scale
         qsum = q.sum(axis=1, keepdims=True)
-        if np.all(qsum == 1.0):
-            delta = p - Tensor._make(q, None)
-        else:
-            delta = p * Tensor._make(qsum, None) - Tensor._make(q, None)
-        if ctx.scale is None:
-            return delta * g.unsqueeze(1)
-        return delta * (g * ctx.scale)
+        one_hot = bool(np.all(qsum == 1.0))
+        if not is_grad_enabled():
+            # Plain backward: δ = (p Σq − q) · g on arrays (p − q for one-hot rows).
+            delta = ctx.p - q if one_hot else ctx.p * qsum - q
+            factor = g.data[:, None] if scale is None else g.data * np.asarray(scale, dtype=g.dtype)
+            delta *= factor
+            return Tensor._make(delta, None)
+        # create_graph: p must be a function of z (softmax as Tensor ops) for second derivatives.
+        p = z.softmax(1)
+        delta = p - Tensor._make(q, None) if one_hot else p * Tensor._make(qsum, None) - Tensor._make(q, None)
+        return delta * g.unsqueeze(1) if scale is None else delta * (g * scale)
 
 
 class Softplus(Function):
