@@ -70,7 +70,10 @@ def mlp_loss():
 
 def node_lines(source: str) -> dict[str, str]:
     """DOT node statements by node name (the renderer names nodes op<i>, leaf<j>, mod<k>, more)."""
-    return {m.group(1): m.group(0) for m in re.finditer(r"^\s*(\w+) \[label=.*?(?=^\s*\w+ \[|^\s*\w+ ->|^\s*\}|\Z)", source, re.S | re.M)}
+    return {
+        m.group(1): m.group(0)
+        for m in re.finditer(r"^\s*(\w+) \[label=.*?(?=^\s*\w+ \[|^\s*\w+ ->|^\s*\}|\Z)", source, re.S | re.M)
+    }
 
 
 def edge_lines(source: str) -> list[str]:
@@ -334,15 +337,22 @@ def test_missing_dot_keeps_source_and_explains(monkeypatch, tmp_path):
     assert "<b>0.weight</b>" in g.source  # HTML labels: nothing to fall back to
     g.save(tmp_path / "graph.dot")
     assert (tmp_path / "graph.dot").read_text(encoding="utf-8") == g.source
-    for render in (lambda: g.render(tmp_path / "graph", format="svg"), lambda: g.pipe(format="png"),
-                   lambda: g._repr_image_svg_xml()):
+    for render in (
+        lambda: g.render(tmp_path / "graph", format="svg"),
+        lambda: g.pipe(format="png"),
+        lambda: g._repr_image_svg_xml(),
+    ):
         with pytest.raises(viz.GraphvizNotFoundError) as err:
             render()
         message = str(err.value)
         assert isinstance(err.value, RuntimeError)
         assert "`dot` program was not found" in message
-        for hint in ("apt-get install graphviz", "brew install graphviz", "conda install -c conda-forge graphviz",
-                     "pip install tinygrad_course[viz-wasm]"):
+        for hint in (
+            "apt-get install graphviz",
+            "brew install graphviz",
+            "conda install -c conda-forge graphviz",
+            "pip install tinygrad_course[viz-wasm]",
+        ):
             assert hint in message
 
 
@@ -355,7 +365,7 @@ def test_real_nn_mlp_clusters_by_module_path():
     flow = viz.backward(loss)
     src = viz.draw_graph(loss, model, flow=flow).source
     assert sorted(clusters(src)) == ["cluster_0", "cluster_1", "cluster_2", "cluster_mseloss", "cluster_root"]
-    assert 'label=Sequential' in src and 'label="0: Linear"' in src and 'label="mseloss: MSELoss"' in src
+    assert "label=Sequential" in src and 'label="0: Linear"' in src and 'label="mseloss: MSELoss"' in src
     for path in ("0", "2"):
         block = src[src.index(f"subgraph cluster_{path} ") :]
         block = block[: block.index("}")]
@@ -366,3 +376,17 @@ def test_real_nn_mlp_clusters_by_module_path():
     for name, p in model.named_parameters():
         line = next(v for v in nodes.values() if f"<b>{name}</b>" in v)
         assert f"‖grad‖={style.fmt(float(np.linalg.norm(p.grad.data)))}" in line
+
+
+def test_root_module_parameters_sit_in_the_root_cluster():
+    class Scaled(StandIn):
+        def forward(self, x):
+            return self.children["inner"](x) * self.params["scale"]
+
+    tc.manual_seed(0)
+    net = Scaled({"scale": tc.tensor(2.0, requires_grad=True)}, {"inner": Affine(2, 2)})
+    src = viz.draw_graph(net(tc.randn(3, 2)).sum(), net).source
+    root_block = src[src.index("subgraph cluster_root") :]
+    inner_start = root_block.index("subgraph cluster_inner")
+    assert "<b>scale</b>" in root_block[:inner_start] and "<b>inner.weight</b>" in root_block[inner_start:]
+    assert sorted(clusters(src)) == ["cluster_inner", "cluster_root"]

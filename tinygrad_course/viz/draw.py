@@ -84,9 +84,7 @@ def draw_graph(
     return to_digraph(model, Options(rankdir, show_data, show_grad, ops_as_nodes))
 
 
-def check_args(
-    op: str, root: Any, rankdir: str, max_nodes: Any, depth: Any, flow: Any
-) -> GradFlow | None:
+def check_args(op: str, root: Any, rankdir: str, max_nodes: Any, depth: Any, flow: Any) -> GradFlow | None:
     """Validate draw_graph's arguments; returns `flow` as a GradFlow (or None)."""
     if not isinstance(root, Tensor):
         raise TypeError(f"{op}: root must be a Tensor (e.g. the loss), got {type(root).__name__}")
@@ -111,10 +109,21 @@ def to_digraph(model: Model, opts: Options, caption: str = "", current: int | No
     text = use_text_labels()
     g = GradGraph(
         name="grad_graph",
-        graph_attr={"rankdir": opts.rankdir, "newrank": "true", "fontname": FONT, "fontsize": "10",
-                    "nodesep": "0.25", "ranksep": "0.35"},
-        node_attr={"shape": "box", "style": "filled,rounded", "fontname": FONT, "fontsize": "10",
-                   "margin": "0.08,0.04"},
+        graph_attr={
+            "rankdir": opts.rankdir,
+            "newrank": "true",
+            "fontname": FONT,
+            "fontsize": "10",
+            "nodesep": "0.25",
+            "ranksep": "0.35",
+        },
+        node_attr={
+            "shape": "box",
+            "style": "filled,rounded",
+            "fontname": FONT,
+            "fontsize": "10",
+            "margin": "0.08,0.04",
+        },
         edge_attr={"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"},
     )
     clusters: dict[int, tuple[GradGraph, tuple[Any, ...]]] = {}
@@ -127,8 +136,9 @@ def to_digraph(model: Model, opts: Options, caption: str = "", current: int | No
     edges = [(e.src, e.dst, e.grad, e.known) for e in model.edges]
     if opts.ops_as_nodes:
         # Inputs feed the op's ellipse; the ellipse feeds the output box with ∂C/∂out.
-        edges = [(src, f"{dst}_op" if model.nodes[dst].kind == "op" else dst, grad, known)
-                 for src, dst, grad, known in edges]
+        edges = [
+            (src, f"{dst}_op" if model.nodes[dst].kind == "op" else dst, grad, known) for src, dst, grad, known in edges
+        ]
         edges += [(f"{n.key}_op", n.key, n.grad, n.grad_known) for n in model.nodes.values() if n.kind == "op"]
         place.update({f"{n.key}_op": place[n.key] for n in model.nodes.values() if n.kind == "op"})
     for src, dst, grad, known in edges:
@@ -143,8 +153,8 @@ def to_digraph(model: Model, opts: Options, caption: str = "", current: int | No
             attrs["label"] = "NaN/Inf"
         if known:
             attrs["tooltip"] = style.full_stats("gradient sent back along this edge", grad, "none flows here")
-        if place.get(src) != place.get(dst):
-            attrs["minlen"] = "2"  # room for the cluster's border and label
+        if place.get(src) != place.get(dst) and src in spine:
+            attrs["minlen"] = "2"  # room for the cluster's border and label along the main chain
         g.edge(src, dst, **attrs)
     # Clusters nest innermost first: graphviz copies a subgraph's body when it is attached.
     for _, (cluster, stack) in sorted(clusters.items(), key=lambda item: -len(item[1][1])):
@@ -164,8 +174,14 @@ def _container(
         if id(module) not in clusters:
             path, cls = model.module_names[id(module)]
             cluster = GradGraph(name=f"cluster_{path or 'root'}")
-            cluster.attr(label=f"{path}: {cls}" if path else cls, style="rounded,dashed", color="#7f7f7f",
-                         fontcolor="#404040", labeljust="l", fontname=FONT)
+            cluster.attr(
+                label=f"{path}: {cls}" if path else cls,
+                style="rounded,dashed",
+                color="#7f7f7f",
+                fontcolor="#404040",
+                labeljust="l",
+                fontname=FONT,
+            )
             clusters[id(module)] = (cluster, stack[: j + 1])
     return clusters[id(stack[-1])][0]
 
@@ -272,5 +288,12 @@ def _legend(g: GradGraph, model: Model, opts: Options, text: bool, caption: str)
     with g.subgraph(name="cluster_legend") as legend:
         legend.attr(label="‖∂C/∂x‖ / ‖∂C/∂C‖", style="rounded", color="#7f7f7f")
         for k, (colour, meaning) in enumerate(style.legend_rows()):
-            legend.node(f"legend{k}", label=meaning, shape="box", style="filled", fontsize="8",
-                        _attributes={"class": "legend"}, **style.node_colour_attrs(colour))
+            legend.node(
+                f"legend{k}",
+                label=meaning,
+                shape="box",
+                style="filled",
+                fontsize="8",
+                _attributes={"class": "legend"},
+                **style.node_colour_attrs(colour),
+            )

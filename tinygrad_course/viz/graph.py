@@ -146,7 +146,11 @@ def build(root: Tensor, params: Any = None, flow: GradFlow | None = None, upto: 
 
 
 def _add_leaf(
-    model: Model, t: Tensor, key: str, names: dict[int, str], modules_by_path: dict[str, Any],
+    model: Model,
+    t: Tensor,
+    key: str,
+    names: dict[int, str],
+    modules_by_path: dict[str, Any],
     stack_of: dict[int, tuple[Any, ...]],
 ) -> None:
     name = names.get(id(t))
@@ -154,16 +158,21 @@ def _add_leaf(
     node = VNode(key, kind, name if name is not None else kind, data=t.data)
     if not t.requires_grad:
         node.grad_known = True  # known to have no gradient
-    if name is not None and "." in name:
-        owner = modules_by_path.get(name.rsplit(".", 1)[0])
+    if name is not None:
+        # "fc1.weight" belongs to the module at "fc1"; "weight" to the root module "".
+        owner = modules_by_path.get(name.rsplit(".", 1)[0] if "." in name else "")
         if owner is not None:
             node.modules = stack_of.get(id(owner), ())
     model.nodes[key] = node
 
 
 def _leaf_grads(
-    model: Model, leaf_keys: dict[int, str], tensors: dict[str, Tensor], sums: dict[int, np.ndarray],
-    flow: GradFlow | None, upto: int | None,
+    model: Model,
+    leaf_keys: dict[int, str],
+    tensors: dict[str, Tensor],
+    sums: dict[int, np.ndarray],
+    flow: GradFlow | None,
+    upto: int | None,
 ) -> None:
     # A frame (upto given) shows what this pass delivered so far; a full picture shows .grad,
     # the gradient the user will step with (it may hold earlier passes too).
@@ -213,11 +222,6 @@ def _module_names(stack_of: dict[int, tuple[Any, ...]], modules_by_path: dict[st
     return names
 
 
-def count(model: Model) -> int:
-    """How many boxes the model draws."""
-    return len(model.nodes)
-
-
 def collapse(model: Model, depth: int) -> Model:
     """Replace every module at nesting depth `depth` (0 = outermost) by one summary node."""
     rep: dict[str, str] = {}
@@ -232,8 +236,9 @@ def collapse(model: Model, depth: int) -> Model:
         summary = groups.get(id(module))
         if summary is None:
             path, cls = model.module_names[id(module)]
-            summary = VNode(f"mod{len(groups)}", "module", f"{path}: {cls}" if path else cls,
-                            modules=node.modules[:depth])
+            summary = VNode(
+                f"mod{len(groups)}", "module", f"{path}: {cls}" if path else cls, modules=node.modules[:depth]
+            )
             groups[id(module)] = summary
             members[summary.key] = []
             nodes[summary.key] = summary
@@ -286,7 +291,9 @@ def _summarise(summary: VNode, group: list[VNode], model: Model, edges: list[VEd
     params = [n for n in group if n.kind in ("param", "leaf")]
     n_params = sum(int(n.data.size) for n in params if n.data is not None)
     # Aggregate ‖grad‖ over the module's parameters, or over its output when it has none.
-    sources = params if params else [n for n in group if any(e.src == n.key and e.dst not in inside for e in model.edges)]
+    sources = (
+        params if params else [n for n in group if any(e.src == n.key and e.dst not in inside for e in model.edges)]
+    )
     grads = [n.grad.ravel() for n in sources if n.grad is not None]
     summary.grad = np.concatenate(grads) if grads else None
     summary.grad_known = summary.grad is not None

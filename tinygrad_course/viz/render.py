@@ -68,15 +68,27 @@ class GradGraph(graphviz.Digraph):
     """A `graphviz.Digraph` that falls back to WebAssembly Graphviz and explains a missing `dot`."""
 
     def pipe(  # type: ignore[override]
-        self, format: str | None = None, renderer: str | None = None, formatter: str | None = None,
-        neato_no_op: Any = None, quiet: bool = False, *, engine: str | None = None, encoding: str | None = None,
+        self,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: Any = None,
+        quiet: bool = False,
+        *,
+        engine: str | None = None,
+        encoding: str | None = None,
     ) -> bytes | str:
         """The rendered picture as bytes (or str with `encoding`), e.g. ``pipe(format="svg")``."""
         if dot_available():
             try:
                 return super().pipe(
-                    format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op, quiet=quiet,
-                    engine=engine, encoding=encoding,
+                    format,
+                    renderer=renderer,
+                    formatter=formatter,
+                    neato_no_op=neato_no_op,
+                    quiet=quiet,
+                    engine=engine,
+                    encoding=encoding,
                 )
             except graphviz.ExecutableNotFound as err:
                 raise GraphvizNotFoundError(str(err)) from None
@@ -84,18 +96,40 @@ class GradGraph(graphviz.Digraph):
         return out.decode(encoding) if encoding else out
 
     def render(  # type: ignore[override]
-        self, filename: Any = None, directory: Any = None, view: bool = False, cleanup: bool = False,
-        format: str | None = None, renderer: str | None = None, formatter: str | None = None,
-        neato_no_op: Any = None, quiet: bool = False, quiet_view: bool = False, *, outfile: Any = None,
-        engine: str | None = None, raise_if_result_exists: bool = False, overwrite_source: bool = False,
+        self,
+        filename: Any = None,
+        directory: Any = None,
+        view: bool = False,
+        cleanup: bool = False,
+        format: str | None = None,
+        renderer: str | None = None,
+        formatter: str | None = None,
+        neato_no_op: Any = None,
+        quiet: bool = False,
+        quiet_view: bool = False,
+        *,
+        outfile: Any = None,
+        engine: str | None = None,
+        raise_if_result_exists: bool = False,
+        overwrite_source: bool = False,
     ) -> str:
         """Save the DOT source and render it to ``<filename>.<format>`` (or `outfile`); returns the path."""
         if dot_available():
             try:
                 return super().render(
-                    filename, directory=directory, view=view, cleanup=cleanup, format=format, renderer=renderer,
-                    formatter=formatter, neato_no_op=neato_no_op, quiet=quiet, quiet_view=quiet_view,
-                    outfile=outfile, engine=engine, raise_if_result_exists=raise_if_result_exists,
+                    filename,
+                    directory=directory,
+                    view=view,
+                    cleanup=cleanup,
+                    format=format,
+                    renderer=renderer,
+                    formatter=formatter,
+                    neato_no_op=neato_no_op,
+                    quiet=quiet,
+                    quiet_view=quiet_view,
+                    outfile=outfile,
+                    engine=engine,
+                    raise_if_result_exists=raise_if_result_exists,
                     overwrite_source=overwrite_source,
                 )
             except graphviz.ExecutableNotFound as err:

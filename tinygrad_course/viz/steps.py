@@ -78,7 +78,9 @@ def save_backprop_html(
         flow = GradFlow(flow)
     if flow is None:
         flow = flow_of(root)
-    frames = [frame.pipe(format="svg", encoding="utf-8") for frame in backprop_frames(root, params, flow=flow, **draw_kwargs)]
+    frames = [
+        frame.pipe(format="svg", encoding="utf-8") for frame in backprop_frames(root, params, flow=flow, **draw_kwargs)
+    ]
     captions = step_captions(flow)
     page = _page(title, [_inline_svg(svg) for svg in frames], captions)
     target = pathlib.Path(path)
