@@ -35,7 +35,8 @@ def backprop_frames(
 
     Without `flow`, the pass is recorded by a dry run (`viz.flow_of`: leaves' ``.grad`` are left
     untouched), so call it before ``loss.backward()``, or pass the `flow` recorded by
-    ``viz.backward(loss)``. The other arguments are those of `draw_graph`.
+    ``viz.backward(loss)``. The other arguments are those of `draw_graph` (here `show_data`
+    defaults to False, to keep the frames small).
     """
     flow = check_args("backprop_frames", root, rankdir, max_nodes, depth, flow)
     if flow is None:
