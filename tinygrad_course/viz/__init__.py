@@ -1,10 +1,12 @@
 """The gradient-flow renderer: see the computation graph, and watch backprop happen.
 
->>> from tinygrad_course import viz
->>> viz.draw_graph(loss, model)                 # before backward: structure and values
->>> flow = viz.backward(loss)                   # loss.backward(), recorded
->>> viz.draw_graph(loss, model, flow=flow).render("after", format="svg")
->>> viz.save_backprop_html(loss, "backprop.html", model)   # step through it in a browser
+Usage (``loss`` computed by ``model``, a Module or a dict name → Tensor)::
+
+    from tinygrad_course import viz
+    viz.draw_graph(loss, model)                    # before backward: structure and values
+    flow = viz.backward(loss)                      # loss.backward(), with every edge recorded
+    viz.draw_graph(loss, model, flow=flow).render("after", format="svg")
+    viz.save_backprop_html(loss, "backprop.html", model, flow=flow)   # step through it
 """
 
 from tinygrad_course.viz.draw import draw_graph
