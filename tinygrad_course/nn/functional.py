@@ -81,8 +81,14 @@ def softmax(input: Tensor, dim: int | None = None) -> Tensor:
 
 
 def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
-    """xᵢ − m − log Σⱼ e^(xⱼ − m) along `dim` (stable for logits of any size)."""
-    return input.log_softmax(_softmax_dim("log_softmax", input.ndim) if dim is None else dim)
+    """(xᵢ − m) − log Σⱼ e^(xⱼ − m) along `dim`, m = max x (stable for logits of any size).
+
+    Subtracting m first keeps the precision of float32 for large logits: x − logsumexp(x)
+    would round m + log Σ (e.g. 10⁴ + log 2) to the float32 grid before subtracting.
+    """
+    d = _softmax_dim("log_softmax", input.ndim) if dim is None else dim
+    shifted = input - input.amax(d, keepdim=True).detach()
+    return shifted - shifted.exp().sum(d, keepdim=True).log()
 
 
 # ---------------------------------------------------------------------- affine, dropout
