@@ -311,7 +311,7 @@ def test_flow_of_is_a_dry_run_and_explains_a_freed_graph():
     loss.backward()  # still possible: the dry run retained the graph
     loss2, _ = mlp_loss()
     loss2.backward()
-    with pytest.raises(RuntimeError, match=r"already freed.*flow = viz.backward\(loss\)"):
+    with pytest.raises(RuntimeError, match=r"flow_of: the graph .* already freed.*flow = viz.backward\(loss\)"):
         viz.flow_of(loss2)
 
 
@@ -390,3 +390,13 @@ def test_root_module_parameters_sit_in_the_root_cluster():
     inner_start = root_block.index("subgraph cluster_inner")
     assert "<b>scale</b>" in root_block[:inner_start] and "<b>inner.weight</b>" in root_block[inner_start:]
     assert sorted(clusters(src)) == ["cluster_inner", "cluster_root"]
+
+
+def test_frames_of_a_freed_graph_need_the_recorded_flow():
+    loss, net = mlp_loss()
+    flow = viz.backward(loss)  # no retain_graph: the graph's saved values are freed
+    assert len(list(viz.backprop_frames(loss, net, flow=flow))) == 9  # the structure and the record suffice
+    with pytest.raises(RuntimeError, match="backprop_frames: the graph of this tensor was already freed"):
+        next(viz.backprop_frames(loss, net))
+    with pytest.raises(RuntimeError, match="backprop_frames: tensor of shape \\(2,\\) has no grad_fn"):
+        next(viz.backprop_frames(tc.ones(2)))

@@ -134,30 +134,33 @@ def flow_of(root: Tensor) -> GradFlow:
 
     Uses `autograd.grad` with retain_graph=True, so the graph can still be backpropagated later.
     """
+    return dry_run(root, "flow_of")
+
+
+def dry_run(root: Tensor, op: str) -> GradFlow:
+    """`flow_of` for the function `op` (named in error messages)."""
     if not isinstance(root, Tensor):
-        raise TypeError(f"flow_of: expected a Tensor, got {type(root).__name__}")
+        raise TypeError(f"{op}: expected a Tensor, got {type(root).__name__}")
     if root.grad_fn is None:
         raise RuntimeError(
-            f"flow_of: tensor of shape {tuple(root.shape)} has no grad_fn, so there is no backward "
+            f"{op}: tensor of shape {tuple(root.shape)} has no grad_fn, so there is no backward "
             "pass to record; compute it from tensors with requires_grad=True"
         )
     leaves: list[Tensor] = []
     seen: set[int] = set()
-    for node in autograd.topological_order([root.grad_fn]):
+    nodes = autograd.topological_order([root.grad_fn])
+    if any(node.released for node in nodes):
+        raise RuntimeError(
+            f"{op}: the graph of this tensor was already freed by a backward() without "
+            "retain_graph=True. Record that backward instead: flow = viz.backward(loss) (or "
+            "`with viz.watch() as flow: loss.backward()`) and pass flow=flow; or call this "
+            "before backward()."
+        )
+    for node in nodes:
         for t in node.parents:
             if t.grad_fn is None and t.requires_grad and id(t) not in seen:
                 seen.add(id(t))
                 leaves.append(t)
     with watch() as flow:
-        try:
-            tc.grad(root, leaves, retain_graph=True, allow_unused=True)
-        except RuntimeError as err:
-            if "second time" not in str(err):
-                raise
-            raise RuntimeError(
-                "the graph of this tensor was already freed by a backward() without "
-                "retain_graph=True. Record that backward instead: flow = viz.backward(loss) (or "
-                "`with viz.watch() as flow: loss.backward()`) and pass flow=flow; or call this "
-                "before backward()."
-            ) from None
+        tc.grad(root, leaves, retain_graph=True, allow_unused=True)
     return flow

@@ -13,7 +13,7 @@ import numpy as np
 from tinygrad_course import autograd
 from tinygrad_course.tensor import Tensor
 from tinygrad_course.viz.draw import Options, check_args, to_digraph
-from tinygrad_course.viz.flow import GradFlow, flow_of
+from tinygrad_course.viz.flow import GradFlow, dry_run
 from tinygrad_course.viz.graph import build, limit
 from tinygrad_course.viz.render import GradGraph
 from tinygrad_course.viz.style import fmt
@@ -40,7 +40,7 @@ def backprop_frames(
     """
     flow = check_args("backprop_frames", root, rankdir, max_nodes, depth, flow)
     if flow is None:
-        flow = flow_of(root)
+        flow = dry_run(root, "backprop_frames")
     opts = Options(rankdir, show_data, show_grad, ops_as_nodes)
     n = len(flow.steps)
     for k, caption in enumerate(step_captions(flow), start=1):
@@ -78,7 +78,7 @@ def save_backprop_html(
     if isinstance(flow, autograd.BackwardRecord):
         flow = GradFlow(flow)
     if flow is None:
-        flow = flow_of(root)
+        flow = dry_run(root, "save_backprop_html")
     frames = [
         frame.pipe(format="svg", encoding="utf-8") for frame in backprop_frames(root, params, flow=flow, **draw_kwargs)
     ]
