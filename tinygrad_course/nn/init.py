@@ -114,14 +114,14 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str, name: s
         raise ValueError(f"{name}: mode {mode!r} not supported, please use 'fan_in' or 'fan_out'")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor, name)
     fan = fan_in if mode == "fan_in" else fan_out
-    if fan == 0:
-        raise ValueError(f"{name}: cannot initialise a tensor with zero elements (shape {tensor.shape})")
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """Fill with U(−bound, bound), bound = √3 · gain / √fan (He et al., 2015); `a` is the leaky_relu slope."""
     _check(tensor, "kaiming_uniform_")
+    if tensor.data.size == 0:
+        return tensor  # nothing to draw (PyTorch warns and does the same)
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return _fill(tensor, _random.generator().uniform(-bound, bound, tensor.shape))
 
@@ -129,5 +129,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """Fill with N(0, std²), std = gain / √fan."""
     _check(tensor, "kaiming_normal_")
+    if tensor.data.size == 0:
+        return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return _fill(tensor, _random.generator().normal(0.0, std, tensor.shape))
