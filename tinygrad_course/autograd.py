@@ -160,20 +160,21 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
         """Run `forward` on the inputs' arrays and, in grad mode, record this node in the graph."""
-        ctx = cls()
-        # This is the hottest path of the library: one and two inputs are spelled out so that
-        # no list is built per op.
+        # This is the hottest path of the library: the node is made without calling __init__,
+        # and one or two inputs without keywords are spelled out so that no list or dict is
+        # built per op.
+        ctx = _new_object(cls)
         n = len(inputs)
-        if n == 2:
+        if n == 2 and not kwargs:
             a, b = inputs
             needs = (a._requires_grad, b._requires_grad)
             ctx.needs_input_grad = needs
-            data = cls.forward(ctx, a.data, b.data, **kwargs)
+            data = cls.forward(ctx, a.data, b.data)
         elif n == 1:
             a = inputs[0]
             needs = (a._requires_grad,)
             ctx.needs_input_grad = needs
-            data = cls.forward(ctx, a.data, **kwargs)
+            data = cls.forward(ctx, a.data, **kwargs) if kwargs else cls.forward(ctx, a.data)
         else:
             needs = tuple([t._requires_grad for t in inputs])
             ctx.needs_input_grad = needs
@@ -184,11 +185,11 @@ class Function:
             raw, data = data, np.asarray(data)
             if ctx._saved:
                 ctx._saved = tuple([data if s is raw else s for s in ctx._saved])
-        out = _new_tensor(_Tensor)
+        out = _new_object(_Tensor)
         out.data = data
         out.grad = None
         out._hooks = None
-        if _grad_enabled and True in needs:
+        if _grad_enabled and (needs[0] or True in needs):
             ctx.parents = inputs
             ctx._out_data = data
             ctx._seq = _next_creation_number()
@@ -349,16 +350,16 @@ def run_backward(
             if type(grad_ins) is not tuple:
                 grad_ins = (grad_ins,)
             parents = node.parents
-            if len(grad_ins) != len(parents):
-                raise RuntimeError(
-                    f"{node.name()}: backward returned {len(grad_ins)} gradients for "
-                    f"{len(parents)} inputs; return one (or None) per input"
-                )
             if watch:
                 if _anomaly_mode:
                     _check_finite(node, grad_ins)
                 if trace is not None:
                     trace(node, grad_out, grad_ins)
+            if len(grad_ins) != len(parents):
+                raise RuntimeError(
+                    f"{node.name()}: backward returned {len(grad_ins)} gradients for "
+                    f"{len(parents)} inputs; return one (or None) per input"
+                )
             for t, g in zip(parents, grad_ins):
                 if g is None or not t._requires_grad:
                     continue
@@ -513,4 +514,4 @@ def gradgradcheck(fn: Callable[..., Any], inputs: Any, **kwargs: Any) -> bool:
 from tinygrad_course import tensor as _tensor  # noqa: E402
 
 _Tensor = _tensor.Tensor
-_new_tensor = object.__new__
+_new_object = object.__new__

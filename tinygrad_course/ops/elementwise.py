@@ -49,7 +49,9 @@ class Mul(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        return (g * y if nx else None), (g * x if ny else None)
+        # Mul.apply rather than g * y: same math, without the operator's dtype/broadcast checks
+        # (g, x and y already share one dtype), on the hottest backward of all.
+        return (Mul.apply(g, y) if nx else None), (Mul.apply(g, x) if ny else None)
 
 
 class Div(Function):
@@ -212,8 +214,8 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        # out ≥ 0, so sign(out) is the 0/1 mask, in g's dtype, in one numpy call.
-        return g * np.sign(ctx.out)
+        # out ≥ 0, so sign(out) is the 0/1 mask 1[x > 0], in g's dtype, in one numpy call.
+        return Mul.apply(g, g._const(np.sign(ctx.out)))
 
 
 class Abs(Function):

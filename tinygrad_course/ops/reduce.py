@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_course.autograd import Function
+from tinygrad_course.ops.movement import Expand, Reshape
 
 
 def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[int, ...]:
@@ -29,7 +30,9 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g.reshape(_kept_shape(ctx.in_shape, ctx.axis)).expand(ctx.in_shape)
+        # The primitives directly: the shapes are known to be valid, so skip the user-facing checks.
+        kept = Reshape.apply(g, shape=_kept_shape(ctx.in_shape, ctx.axis))
+        return Expand.apply(kept, shape=ctx.in_shape)
 
 
 class Amax(Function):
