@@ -49,6 +49,10 @@ from tinygrad_course.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_course.random import initial_seed, manual_seed
 from tinygrad_course.tensor import Tensor, cat, stack, where
 
+# The layers above the core (each imports only the core).
+from tinygrad_course import optim  # noqa: E402
+from tinygrad_course.serialization import load, save  # noqa: E402
+
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
     """Elementwise max(input, other), broadcast; ties split the gradient."""
@@ -69,7 +73,7 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "bool_", "cat", "detect_anomaly",
     "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
     "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "initial_seed", "int32", "int64",
-    "is_grad_enabled", "linspace", "manual_seed", "matmul", "maximum", "minimum", "no_grad", "ones",
-    "ones_like", "rand", "rand_like", "randint", "randn", "randn_like", "randperm",
+    "is_grad_enabled", "linspace", "load", "manual_seed", "matmul", "maximum", "minimum", "no_grad", "ones",
+    "ones_like", "optim", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "save",
     "set_default_dtype", "stack", "tensor", "where", "zeros", "zeros_like",
 ]
