@@ -371,3 +371,14 @@ def test_record_backward_reports_order_and_edge_gradients() -> None:
     node, g_out, g_in = rec.steps[2]
     np.testing.assert_allclose(g_in[0].data, 3 * np.exp(3 * x.data))
     assert rec.order()[id(y.grad_fn)] == 1
+
+
+def test_leaf_gradients_never_share_memory_and_are_writable() -> None:
+    # Add hands the same gradient to both inputs, and Sum's backward is a read-only broadcast
+    # view: .grad must still be each leaf's own, writable array (optimizers update it in place).
+    x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (x + y).sum().backward()
+    assert not np.shares_memory(x.grad.data, y.grad.data)
+    x.grad.data *= 10
+    np.testing.assert_array_equal(y.grad.data, [1.0, 1.0])
+    assert x.grad.data.flags.writeable

@@ -166,7 +166,7 @@ def test_mismatched_shapes_in_binary_ops() -> None:
     with pytest.raises(ValueError, match=r"maximum: shapes \(3,\) and \(4,\)"):
         a.maximum(b)
     with pytest.raises(ValueError, match=r"lt: shapes \(3,\) and \(4,\)"):
-        a < b
+        _ = a < b
 
 
 def test_matmul_shape_errors() -> None:

@@ -7,7 +7,8 @@
     tensor([2., 4., 6.])
 """
 
-from tinygrad_course import autograd  # first: tensor.py refers back to it
+# ruff: noqa: I001 - the order matters: autograd first, since tensor.py builds on it.
+from tinygrad_course import autograd
 from tinygrad_course.autograd import (
     Function,
     detect_anomaly,
@@ -50,8 +51,8 @@ from tinygrad_course.random import initial_seed, manual_seed
 from tinygrad_course.tensor import Tensor, cat, stack, where
 
 # The layers above the core (each imports only the core).
-from tinygrad_course import optim  # noqa: E402
-from tinygrad_course.serialization import load, save  # noqa: E402
+from tinygrad_course import optim
+from tinygrad_course.serialization import load, save
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
