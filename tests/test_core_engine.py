@@ -256,6 +256,7 @@ def test_topological_order_visits_each_node_once_before_its_inputs() -> None:
     assert order[-1] is a.grad_fn
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
 def test_detect_anomaly_names_the_op_and_the_forward_line() -> None:
     x = leaf([0.0, 1.0])
     with tc.detect_anomaly():
@@ -264,6 +265,7 @@ def test_detect_anomaly_names_the_op_and_the_forward_line() -> None:
             y.sum().backward()
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")
 def test_detect_anomaly_nan() -> None:
     x = leaf([-1.0])
     with tc.detect_anomaly():
@@ -273,6 +275,7 @@ def test_detect_anomaly_nan() -> None:
             z.sum().backward()
 
 
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
 def test_without_detect_anomaly_nan_flows_silently() -> None:
     x = leaf([0.0])
     x.sqrt().sum().backward()
