@@ -122,8 +122,8 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     oh, ow = _out_hw("max_pool2d", x.shape, k, s, p, d)
     n, c, h, w = x.shape
     # Which element of each window is the max: found on a view padded with −inf ...
-    view = K.windows(x.data, k, s, p, d, fill=-np.inf)  # (N, OH, OW, C, kh, kw)
-    arg = view.reshape(n, oh, ow, c, k[0] * k[1]).argmax(-1).transpose(0, 3, 1, 2)  # (N, C, OH, OW)
+    view = K.windows(x.data, k, s, p, d, fill=-np.inf)  # (N, C, kh, kw, OH, OW)
+    arg = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, k[0] * k[1]).argmax(-1)  # (N, C, OH, OW)
     ki, kj = np.divmod(arg, k[1])
     rows = np.arange(oh).reshape(oh, 1) * s[0] + ki * d[0] - p[0]
     cols = np.arange(ow) * s[1] + kj * d[1] - p[1]
@@ -145,7 +145,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         raise TypeError(f"avg_pool2d: input must be floating point, got {x.dtype}")
     k, s, p, d = _pool_args("avg_pool2d", kernel_size, stride, padding, 1, ceil_mode)
     _out_hw("avg_pool2d", x.shape, k, s, p, d)
-    sums = K.Im2col.apply(x, kernel=k, stride=s, padding=p, dilation=d).sum((-2, -1)).permute(0, 3, 1, 2)
+    sums = K.Im2col.apply(x, kernel=k, stride=s, padding=p, dilation=d).sum((2, 3))
     if divisor_override is not None:
         if divisor_override <= 0:
             raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
@@ -154,7 +154,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         out = sums / float(k[0] * k[1])
     else:
         ones = np.ones((1, 1) + x.shape[2:], dtype=x.dtype)
-        counts = K.windows(ones, k, s, p, d).sum((-2, -1)).transpose(0, 3, 1, 2)
+        counts = K.windows(ones, k, s, p, d).sum((2, 3))
         out = sums / Tensor._make(counts, None)
     return out.squeeze(0) if single else out
 
@@ -166,9 +166,9 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
     k = _pair(kernel_size, "unfold", "kernel_size", 1)
     d, p, s = _pair(dilation, "unfold", "dilation", 1), _pair(padding, "unfold", "padding", 0), _pair(stride, "unfold", "stride", 1)
     oh, ow = _out_hw("unfold", input.shape, k, s, p, d)
-    cols = K.Im2col.apply(input, kernel=k, stride=s, padding=p, dilation=d)  # (N, OH, OW, C, kh, kw)
+    cols = K.Im2col.apply(input, kernel=k, stride=s, padding=p, dilation=d)  # (N, C, kh, kw, OH, OW)
     n, c = input.shape[0], input.shape[1]
-    return cols.reshape(n, oh * ow, c * k[0] * k[1]).transpose(1, 2)
+    return cols.reshape(n, c * k[0] * k[1], oh * ow)
 
 
 def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: IntPair = 1, padding: IntPair = 0,
@@ -185,5 +185,5 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
             f"got {input.shape}"
         )
     c = ckk // (k[0] * k[1])
-    cols = input.transpose(1, 2).reshape(n, oh, ow, c, k[0], k[1])
+    cols = input.reshape(n, c, k[0], k[1], oh, ow)
     return K.Col2im.apply(cols, shape=(n, c) + size, kernel=k, stride=s, padding=p, dilation=d)
