@@ -42,7 +42,7 @@ def test_regression_losses_match_their_formulas(reduction):
         x, y = leaf(X), leaf(Y)
         np.testing.assert_allclose(fn(x, y, reduction=reduction, **kw).data, reduce(expected, reduction), rtol=1e-12)
         np.testing.assert_allclose(module(x, y).data, reduce(expected, reduction), rtol=1e-12)
-        assert tc.gradcheck(lambda a, b: fn(a, b, reduction=reduction, **kw), (x, y))
+        assert tc.gradcheck(lambda a, b, fn=fn, kw=kw: fn(a, b, reduction=reduction, **kw), (x, y))
 
 
 def test_regression_losses_gradgradcheck_and_shape_mismatch_message():

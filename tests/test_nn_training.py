@@ -32,7 +32,7 @@ def test_mlp_learns_two_moons_above_95_percent():
     model = nn.Sequential(nn.Linear(2, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2))
     xt, yt = tc.from_numpy(x_train), tc.from_numpy(y_train)
     first = None
-    for epoch in range(300):
+    for _ in range(300):
         model.zero_grad()
         loss = F.cross_entropy(model(xt), yt)
         loss.backward()
@@ -61,7 +61,7 @@ def test_small_cnn_with_batchnorm_and_pooling_learns_bar_orientation():
         nn.Conv2d(4, 4, 3, padding=1), nn.ReLU(), nn.AvgPool2d(2), nn.Flatten(), nn.Linear(16, 2),
     )
     x, y = tc.from_numpy(images), tc.from_numpy(labels)
-    for step in range(60):
+    for _ in range(60):
         model.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
