@@ -1,0 +1,153 @@
+"""Elementwise math methods of `Tensor` (exp, log, …, softmax), and `where`.
+
+A mixin: `Tensor` inherits these, so ``x.exp()`` lands here and calls ``Exp.apply`` in one step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_course import dtypes
+from tinygrad_course.ops import elementwise as E
+
+if TYPE_CHECKING:
+    from tinygrad_course.tensor import Tensor
+
+
+class MathMethods:
+    """exp, log, sqrt, sin, cos, tanh, sigmoid, relu, leaky_relu, erf, gelu, abs, clamp,
+    maximum, minimum, where, softmax, log_softmax."""
+
+    __slots__ = ()
+
+    def exp(self) -> Tensor:
+        """eˣ; ∂/∂x = eˣ."""
+        return E.Exp.apply(self._floating("exp"))
+
+    def log(self) -> Tensor:
+        """ln x; ∂/∂x = 1/x."""
+        return E.Log.apply(self._floating("log"))
+
+    def sqrt(self) -> Tensor:
+        """√x; ∂/∂x = 1/(2√x)."""
+        return E.Sqrt.apply(self._floating("sqrt"))
+
+    def sin(self) -> Tensor:
+        """sin x; ∂/∂x = cos x."""
+        return E.Sin.apply(self._floating("sin"))
+
+    def cos(self) -> Tensor:
+        """cos x; ∂/∂x = −sin x."""
+        return E.Cos.apply(self._floating("cos"))
+
+    def tanh(self) -> Tensor:
+        """tanh x; ∂/∂x = 1 − tanh²x."""
+        return E.Tanh.apply(self._floating("tanh"))
+
+    def sigmoid(self) -> Tensor:
+        """σ(x) = 1/(1 + e⁻ˣ); ∂/∂x = σ(1 − σ)."""
+        return E.Sigmoid.apply(self._floating("sigmoid"))
+
+    def relu(self) -> Tensor:
+        """max(x, 0); ∂/∂x = 1[x > 0]."""
+        return E.Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, else negative_slope · x."""
+        return self.where(self > 0, self * negative_slope)
+
+    def erf(self) -> Tensor:
+        """The error function erf x; ∂/∂x = (2/√π) e^(−x²)."""
+        return E.Erf.apply(self._floating("erf"))
+
+    def gelu(self, approximate: str = "none") -> Tensor:
+        """GELU: x·Φ(x) = ½x(1 + erf(x/√2)); approximate="tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+        if approximate == "none":
+            return self * 0.5 * (1.0 + (self * (1.0 / math.sqrt(2.0))).erf())
+        if approximate == "tanh":
+            inner = (self + 0.044715 * self * self * self) * math.sqrt(2.0 / math.pi)
+            return self * 0.5 * (1.0 + inner.tanh())
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+    def abs(self) -> Tensor:
+        """|x|; ∂/∂x = sign(x)."""
+        return E.Abs.apply(self)
+
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
+        """Elements limited to [min, max]; ∂/∂x = 1 inside the range, 0 outside."""
+        if min is None and max is None:
+            raise ValueError("clamp: at least one of min and max must be given")
+        return E.Clamp.apply(self, lo=min, hi=max)
+
+    clip = clamp
+
+    def maximum(self, other: Any) -> Tensor:
+        """Elementwise max(self, other) (broadcast); ties split the gradient."""
+        return self._binary(E.Maximum, other, "maximum")
+
+    def minimum(self, other: Any) -> Tensor:
+        """Elementwise min(self, other) (broadcast); ties split the gradient."""
+        return self._binary(E.Minimum, other, "minimum")
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """self where condition else other (PyTorch's ``x.where(cond, y)``)."""
+        return where(condition, self, other)
+
+    def softmax(self, dim: int = -1) -> Tensor:
+        """softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m), m = max x (stable for any logits)."""
+        e = (self - self.amax(dim, keepdim=True).detach()).exp()
+        return e / e.sum(dim, keepdim=True)
+
+    def log_softmax(self, dim: int = -1) -> Tensor:
+        """log softmax(x)ᵢ = xᵢ − logsumexp(x) (stable for any logits)."""
+        return self - self.logsumexp(dim, keepdim=True)
+
+    def _floating(self, name: str) -> Tensor:
+        # PyTorch computes exp/log/... of an integer tensor in the default float dtype.
+        return self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+
+
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """PyTorch's promotion: a float with an int/bool keeps the float's dtype; else the wider one."""
+    fa, fb = a.data.dtype.kind == "f", b.data.dtype.kind == "f"
+    if fa and not fb:
+        return a, b.to(a.data.dtype)
+    if fb and not fa:
+        return a.to(b.data.dtype), b
+    target = np.promote_types(a.data.dtype, b.data.dtype)
+    return a.to(target), b.to(target)
+
+
+def _check_broadcast(name: str, a: tuple[int, ...], b: tuple[int, ...]) -> None:
+    try:
+        np.broadcast_shapes(a, b)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shapes {a} and {b} cannot be broadcast together (trailing dims must be "
+            "equal or 1)"
+        ) from None
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """input where condition else other (broadcast); the condition gets no gradient."""
+    cond = condition.data if isinstance(condition, MathMethods) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    x = input if isinstance(input, MathMethods) else None  # every Tensor is a MathMethods
+    y = other if isinstance(other, MathMethods) else None
+    if x is None and y is None:
+        raise TypeError("where: input or other must be a Tensor")
+    x = x if x is not None else y._const(input)  # type: ignore[union-attr]
+    y = y if y is not None else x._const(other)
+    if x.dtype != y.dtype:
+        x, y = _promote(x, y)
+    c = x._make(cond, None)
+    try:
+        return E.Where.apply(c, x, y)
+    except ValueError:
+        _check_broadcast("where", np.broadcast_shapes(cond.shape, x.shape) if cond.shape else x.shape, y.shape)
+        _check_broadcast("where", cond.shape, x.shape)
+        raise
