@@ -15,6 +15,7 @@ from tinygrad_course import dtypes
 from tinygrad_course.nn import functional as F
 from tinygrad_course.nn import init
 from tinygrad_course.nn.module import Module, Parameter
+from tinygrad_course.ops import nn as N
 from tinygrad_course.tensor import Tensor
 
 
@@ -68,7 +69,11 @@ class Linear(Module):
                 f"{self!r}: expected input with {self.in_features} features in its last dim, got "
                 f"input of shape {input.shape}"
             )
-        return F.linear(input, self.weight, self.bias)
+        if input.data.dtype is self.weight.data.dtype:
+            # The hot path of every MLP: shapes and dtypes are already known to fit.
+            bias = self.bias
+            return N.Linear.apply(input, self.weight) if bias is None else N.Linear.apply(input, self.weight, bias)
+        return F.linear(input, self.weight, self.bias)  # raises its dtype error
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
