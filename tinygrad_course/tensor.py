@@ -75,6 +75,11 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
     This file holds the core (data, graph, dtype, arithmetic, comparisons); elementwise math,
     reductions and movement live in tensor_math.py, tensor_reduce.py and tensor_movement.py.
+
+    Attributes:
+        data: the numpy array of values (mutate it in place only under ``no_grad()``).
+        grad: ∂c/∂self after ``backward()`` (a Tensor), for leaves and retained tensors; else None.
+        grad_fn: the node that made this tensor (e.g. ``<MulBackward>``); None for leaves.
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_hooks", "__weakref__")
