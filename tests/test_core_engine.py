@@ -385,3 +385,26 @@ def test_leaf_gradients_never_share_memory_and_are_writable() -> None:
     x.grad.data *= 10
     np.testing.assert_array_equal(y.grad.data, [1.0, 1.0])
     assert x.grad.data.flags.writeable
+
+
+def test_gradients_sharing_memory_through_views_are_copied() -> None:
+    # Reshape's backward gives a view of the same gradient Add hands to `a`.
+    a, b = leaf([1.0, 2.0, 3.0, 4.0]), leaf([[1.0, 2.0], [3.0, 4.0]])
+    (a + b.reshape(4)).sum().backward()
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    seed = tc.tensor([1.0, 1.0], dtype=tc.float64)
+    x = leaf([0.0, 0.0])
+    x.backward(seed)
+    x.grad.data += 1
+    np.testing.assert_array_equal(seed.data, [1.0, 1.0])  # the caller's seed is untouched
+
+
+def test_large_gradients_are_not_copied_needlessly() -> None:
+    w = leaf(np.ones((3, 4)))
+    x = tc.tensor(np.ones((2, 3)), dtype=tc.float64)
+    y = x @ w
+    # MatMul's gradient for w is a fresh array: it becomes w.grad as it is, uncopied
+    with autograd.record_backward() as rec:
+        y.sum().backward()
+    g_seen = rec.steps[-1][2][1]
+    assert np.shares_memory(w.grad.data, g_seen.data)

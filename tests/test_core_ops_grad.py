@@ -315,3 +315,9 @@ def test_cast_second_derivative() -> None:
     (g,) = tc.grad((x.float() ** 3).double().sum(), x, create_graph=True)
     (h,) = tc.grad(g.sum(), x)
     np.testing.assert_allclose(h.data, 6 * x.data, rtol=1e-6)
+
+
+def test_log_softmax_keeps_float32_precision_for_large_logits() -> None:
+    x = tc.tensor([[1e4, 1e4, 0.0]])
+    np.testing.assert_allclose(x.log_softmax(-1).data, [[-np.log(2), -np.log(2), -1e4 - np.log(2)]], rtol=1e-6)
+    np.testing.assert_allclose(x.softmax(-1).data, [[0.5, 0.5, 0.0]], atol=1e-7)

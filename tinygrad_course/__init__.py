@@ -51,7 +51,7 @@ from tinygrad_course.random import initial_seed, manual_seed
 from tinygrad_course.tensor import Tensor, cat, stack, where
 
 # The layers above the core (each imports only the core).
-from tinygrad_course import optim
+from tinygrad_course import nn, optim
 from tinygrad_course.serialization import load, save
 
 
@@ -74,7 +74,7 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "bool_", "cat", "detect_anomaly",
     "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
     "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "initial_seed", "int32", "int64",
-    "is_grad_enabled", "linspace", "load", "manual_seed", "matmul", "maximum", "minimum", "no_grad", "ones",
+    "is_grad_enabled", "linspace", "load", "manual_seed", "matmul", "maximum", "minimum", "nn", "no_grad", "ones",
     "ones_like", "optim", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "save",
     "set_default_dtype", "stack", "tensor", "where", "zeros", "zeros_like",
 ]

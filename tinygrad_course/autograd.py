@@ -77,13 +77,21 @@ def detect_anomaly() -> Iterator[None]:
         _anomaly_mode = previous
 
 
-@contextmanager
-def module_scope(module: Any) -> Iterator[None]:
-    """Mark the ops created inside as belonging to `module` (nn.Module.__call__ uses this)."""
-    _module_stack.append(module)
-    try:
-        yield
-    finally:
+class module_scope:  # noqa: N801 - used like a function, as contextlib's context managers are
+    """Mark the ops created inside as belonging to `module` (nn.Module.__call__ uses this).
+
+    A class rather than @contextmanager: it runs on every module call, and this is cheaper.
+    """
+
+    __slots__ = ("module",)
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def __enter__(self) -> None:
+        _module_stack.append(self.module)
+
+    def __exit__(self, *exc: object) -> None:
         _module_stack.pop()
 
 
@@ -313,12 +321,15 @@ def run_backward(
         for k, t in enumerate(inputs):
             wanted[t.grad_fn if t.grad_fn is not None else id(t)] = k
     grads: dict[Function, Tensor] = {}
+    # ids of the arrays (their memory owners) given to a .grad in this pass, starting with the
+    # caller's seeds: a later gradient sharing that memory is copied (see _accumulate).
+    handed_out = {id(g.data if g.data.base is None else g.data.base) for g in root_grads}
     root_nodes = []
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
         if node is None:
             # backward() on a leaf: its gradient is the seed itself.
-            _deliver_leaf(t, g, wanted, results, create_graph)
+            _deliver_leaf(t, g, wanted, results, create_graph, handed_out)
             continue
         if node._saved is None:
             _raise_freed(node)
@@ -342,10 +353,10 @@ def run_backward(
                 for ref in node._retained:
                     owner = ref()
                     if owner is not None:
-                        owner.grad = _accumulate(owner.grad, grad_out, create_graph)
+                        owner.grad = _accumulate(owner.grad, grad_out, create_graph, handed_out)
             if wanted and node in wanted:
                 k = wanted[node]
-                results[k] = _accumulate(results[k], grad_out, create_graph)
+                results[k] = _accumulate(results[k], grad_out, create_graph, handed_out)
             grad_ins = type(node).backward(node, grad_out)
             if type(grad_ins) is not tuple:
                 grad_ins = (grad_ins,)
@@ -373,7 +384,7 @@ def run_backward(
                     g = g.to(data.dtype)
                 fn = t.grad_fn
                 if fn is None:
-                    _deliver_leaf(t, g, wanted, results, create_graph)
+                    _deliver_leaf(t, g, wanted, results, create_graph, handed_out)
                 elif fn in grads:
                     grads[fn] = grads[fn] + g
                 else:
@@ -393,17 +404,29 @@ def _raise_freed(node: Function) -> None:
     )
 
 
-def _accumulate(current: Tensor | None, g: Tensor, create_graph: bool) -> Tensor:
-    # Never alias: one gradient array can be handed to several inputs (z = x + y gives both
-    # the same g) or be a read-only broadcast view, and users update .grad in place
-    # (clip_grad_norm_, zero_()). So the first gradient is copied and later ones added out of place.
-    if current is None:
-        return g if create_graph else _Tensor._make(np.array(g.data), None)
-    return current + g
+def _accumulate(current: Tensor | None, g: Tensor, create_graph: bool, handed_out: set[int]) -> Tensor:
+    """The new ``.grad``: g for the first gradient, current + g (out of place) after that."""
+    if current is not None:
+        return current + g
+    if create_graph:
+        return g
+    # A .grad must be its tensor's own writable array, since users update gradients in place
+    # (clip_grad_norm_, zero_()). Ops may hand one array to several inputs (z = x + y gives
+    # both the same g; a reshape gives a view of it) or give a read-only broadcast view, so copy
+    # exactly then: when the array is read-only or its memory was already handed out.
+    data = g.data
+    root = data
+    while isinstance(root.base, np.ndarray):
+        root = root.base
+    if not data.flags.writeable or id(root) in handed_out:
+        data = root = np.array(data)
+    handed_out.add(id(root))
+    return _Tensor._make(data, None)
 
 
 def _deliver_leaf(
-    t: Tensor, g: Tensor, wanted: dict[int, int], results: list[Tensor | None], create_graph: bool
+    t: Tensor, g: Tensor, wanted: dict[Any, int], results: list[Tensor | None], create_graph: bool,
+    handed_out: set[int],
 ) -> None:
     if t._hooks:
         for hook in t._hooks:
@@ -413,9 +436,9 @@ def _deliver_leaf(
     if wanted:
         k = wanted.get(id(t))
         if k is not None:
-            results[k] = _accumulate(results[k], g, create_graph)
+            results[k] = _accumulate(results[k], g, create_graph, handed_out)
         return
-    t.grad = _accumulate(t.grad, g, create_graph)
+    t.grad = _accumulate(t.grad, g, create_graph, handed_out)
 
 
 def _seed_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, op: str) -> list[Tensor]:

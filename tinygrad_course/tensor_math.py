@@ -102,8 +102,11 @@ class MathMethods:
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim: int = -1) -> Tensor:
-        """log softmax(x)ᵢ = xᵢ − logsumexp(x) (stable for any logits)."""
-        return self - self.logsumexp(dim, keepdim=True)
+        """log softmax(x)ᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m), m = max x (stable and precise for any logits)."""
+        # Subtracting m before the log keeps float32 precision for large logits, where
+        # x − logsumexp(x) would cancel two large numbers.
+        shifted = self - self.amax(dim, keepdim=True).detach()
+        return shifted - shifted.exp().sum(dim, keepdim=True).log()
 
     def _floating(self, name: str) -> Tensor:
         # PyTorch computes exp/log/... of an integer tensor in the default float dtype.
