@@ -154,6 +154,9 @@ class Function:
     _retained: list[Any] | None = None
     _trace: list[traceback.FrameSummary] | None = None
     _modules: tuple[Any, ...] = ()
+    # True for elementwise ops whose inputs broadcast: a failure then gets a message naming
+    # the op and the shapes (see explain_broadcast).
+    broadcasts = False
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -173,20 +176,25 @@ class Function:
         # built per op.
         ctx = _new_object(cls)
         n = len(inputs)
-        if n == 2 and not kwargs:
-            a, b = inputs
-            needs = (a._requires_grad, b._requires_grad)
-            ctx.needs_input_grad = needs
-            data = cls.forward(ctx, a.data, b.data)
-        elif n == 1:
-            a = inputs[0]
-            needs = (a._requires_grad,)
-            ctx.needs_input_grad = needs
-            data = cls.forward(ctx, a.data, **kwargs) if kwargs else cls.forward(ctx, a.data)
-        else:
-            needs = tuple([t._requires_grad for t in inputs])
-            ctx.needs_input_grad = needs
-            data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+        try:
+            if n == 2 and not kwargs:
+                a, b = inputs
+                needs = (a._requires_grad, b._requires_grad)
+                ctx.needs_input_grad = needs
+                data = cls.forward(ctx, a.data, b.data)
+            elif n == 1:
+                a = inputs[0]
+                needs = (a._requires_grad,)
+                ctx.needs_input_grad = needs
+                data = cls.forward(ctx, a.data, **kwargs) if kwargs else cls.forward(ctx, a.data)
+            else:
+                needs = tuple([t._requires_grad for t in inputs])
+                ctx.needs_input_grad = needs
+                data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+        except ValueError:
+            if cls.broadcasts:
+                explain_broadcast(cls.__name__.lower(), [t.data.shape for t in inputs])
+            raise
         if type(data) is not np.ndarray:
             # numpy returns scalars, not 0-d arrays, from many ops on 0-d input; a saved output
             # must stay recognisable as the output, so swap it in the saved values too.
@@ -264,6 +272,17 @@ class Function:
         return self._saved is None
 
     _released = released  # the name the renderer's first draft used
+
+
+def explain_broadcast(name: str, shapes: Sequence[tuple[int, ...]]) -> None:
+    """Raise a ValueError naming the op and the shapes if `shapes` do not broadcast together."""
+    try:
+        np.broadcast_shapes(*shapes)
+    except ValueError:
+        listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+        raise ValueError(
+            f"{name}: shapes {listed} cannot be broadcast together (trailing dims must be equal or 1)"
+        ) from None
 
 
 def topological_order(roots: Sequence[Function]) -> list[Function]:

@@ -17,7 +17,7 @@ from tinygrad_course.ops import elementwise as E
 from tinygrad_course.ops import matmul as M
 from tinygrad_course.ops import movement as V
 from tinygrad_course.ops import reduce as R
-from tinygrad_course.tensor_math import MathMethods, _check_broadcast, _promote, where
+from tinygrad_course.tensor_math import MathMethods, _promote, where
 from tinygrad_course.tensor_movement import MovementMethods, _shape_arg, cat, pad, stack
 from tinygrad_course.tensor_reduce import Dim, ReduceMethods, ValuesIndices
 
@@ -329,56 +329,54 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         return self.to(dtypes.bool_)
 
     # ----------------------------------------------------------------- arithmetic
-    def _binary(self, fn: type[autograd.Function], other: Any, name: str, reflected: bool = False) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype and not reflected:
-            try:  # the common case, kept short: two tensors of one dtype
-                return fn.apply(self, other)
-            except ValueError:
-                _check_broadcast(name, self.shape, other.shape)
-                raise
+    def _binary(self, fn: type[autograd.Function], other: Any, reflected: bool = False) -> Tensor:
+        """self op other (other op self if reflected): wrap numbers, promote dtypes, apply `fn`."""
         b = self._const(other)
         a = self
         if reflected:
             a, b = b, a
         if a.data.dtype != b.data.dtype:
             a, b = _promote(a, b)
-        try:
-            return fn.apply(a, b)
-        except ValueError:
-            _check_broadcast(name, a.shape, b.shape)
-            raise
+        return fn.apply(a, b)
 
+    # Each operator first tries the common case, two tensors of one dtype, in one step.
     def __add__(self, other: Any) -> Tensor:
-        return self._binary(E.Add, other, "add")
+        if type(other) is Tensor and other.data.dtype is self.data.dtype:
+            return E.Add.apply(self, other)
+        return self._binary(E.Add, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return self._binary(E.Add, other, "add", reflected=True)
+        return self._binary(E.Add, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
-        return self._binary(E.Sub, other, "sub")
+        if type(other) is Tensor and other.data.dtype is self.data.dtype:
+            return E.Sub.apply(self, other)
+        return self._binary(E.Sub, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return self._binary(E.Sub, other, "sub", reflected=True)
+        return self._binary(E.Sub, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
-        return self._binary(E.Mul, other, "mul")
+        if type(other) is Tensor and other.data.dtype is self.data.dtype:
+            return E.Mul.apply(self, other)
+        return self._binary(E.Mul, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return self._binary(E.Mul, other, "mul", reflected=True)
+        return self._binary(E.Mul, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
         a = self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-        return a._binary(E.Div, other, "div")
+        return a._binary(E.Div, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         a = self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-        return a._binary(E.Div, other, "div", reflected=True)
+        return a._binary(E.Div, other, reflected=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return self._binary(E.Pow, exponent, "pow")
+        return self._binary(E.Pow, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return self._binary(E.Pow, base, "pow", reflected=True)
+        return self._binary(E.Pow, base, reflected=True)
 
     def __neg__(self) -> Tensor:
         return E.Neg.apply(self)
@@ -442,7 +440,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         try:
             return Tensor._make(ufunc(self.data, b), None)
         except ValueError:
-            _check_broadcast(name, self.shape, np.shape(b))
+            autograd.explain_broadcast(name, [self.shape, np.shape(b)])
             raise
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]

@@ -86,11 +86,11 @@ class MathMethods:
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max(self, other) (broadcast); ties split the gradient."""
-        return self._binary(E.Maximum, other, "maximum")
+        return self._binary(E.Maximum, other)
 
     def minimum(self, other: Any) -> Tensor:
         """Elementwise min(self, other) (broadcast); ties split the gradient."""
-        return self._binary(E.Minimum, other, "minimum")
+        return self._binary(E.Minimum, other)
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """self where condition else other (PyTorch's ``x.where(cond, y)``)."""
@@ -124,16 +124,6 @@ def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     return a.to(target), b.to(target)
 
 
-def _check_broadcast(name: str, a: tuple[int, ...], b: tuple[int, ...]) -> None:
-    try:
-        np.broadcast_shapes(a, b)
-    except ValueError:
-        raise ValueError(
-            f"{name}: shapes {a} and {b} cannot be broadcast together (trailing dims must be "
-            "equal or 1)"
-        ) from None
-
-
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """input where condition else other (broadcast); the condition gets no gradient."""
     cond = condition.data if isinstance(condition, MathMethods) else np.asarray(condition)
@@ -147,10 +137,4 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     y = y if y is not None else x._const(other)
     if x.dtype != y.dtype:
         x, y = _promote(x, y)
-    c = x._make(cond, None)
-    try:
-        return E.Where.apply(c, x, y)
-    except ValueError:
-        _check_broadcast("where", np.broadcast_shapes(cond.shape, x.shape) if cond.shape else x.shape, y.shape)
-        _check_broadcast("where", cond.shape, x.shape)
-        raise
+    return E.Where.apply(x._make(cond, None), x, y)

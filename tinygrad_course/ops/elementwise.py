@@ -16,6 +16,8 @@ from tinygrad_course.autograd import Function
 class Add(Function):
     """z = x + y; ∂c/∂x = g, ∂c/∂y = g."""
 
+    broadcasts = True
+
     @staticmethod
     def forward(ctx, x, y):
         return x + y
@@ -28,6 +30,8 @@ class Add(Function):
 class Sub(Function):
     """z = x − y; ∂c/∂x = g, ∂c/∂y = −g."""
 
+    broadcasts = True
+
     @staticmethod
     def forward(ctx, x, y):
         return x - y
@@ -39,6 +43,8 @@ class Sub(Function):
 
 class Mul(Function):
     """z = x · y; ∂c/∂x = g · y, ∂c/∂y = g · x."""
+
+    broadcasts = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -56,6 +62,8 @@ class Mul(Function):
 
 class Div(Function):
     """z = x / y; ∂c/∂x = g / y, ∂c/∂y = −g · x / y²."""
+
+    broadcasts = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -83,6 +91,8 @@ class Neg(Function):
 
 class Pow(Function):
     """z = x^y; ∂c/∂x = g · y · x^(y−1), ∂c/∂y = g · z · ln x."""
+
+    broadcasts = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -272,6 +282,8 @@ class Clamp(Function):
 class Maximum(Function):
     """z = max(x, y); ∂c/∂x = g · (1[x > y] + ½·1[x = y]) (ties split the gradient, like PyTorch)."""
 
+    broadcasts = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -287,6 +299,8 @@ class Maximum(Function):
 class Minimum(Function):
     """z = min(x, y); ∂c/∂x = g · (1[x < y] + ½·1[x = y])."""
 
+    broadcasts = True
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -301,6 +315,8 @@ class Minimum(Function):
 
 class Where(Function):
     """z = x where cond else y; ∂c/∂x = g · 1[cond], ∂c/∂y = g · 1[¬cond] (cond gets no gradient)."""
+
+    broadcasts = True
 
     @staticmethod
     def forward(ctx, cond, x, y):
