@@ -1,55 +1,108 @@
-"""The command line: ``python -m tinygrad_course <command>`` (also the ``tinygrad-course`` script)."""
+"""The command line: ``python -m tinygrad_course <command> [--out DIR] [--seed N] [--quick]``.
+
+Also installed as the ``tinygrad-course`` script. Each command is one of the lecture's
+experiments: it prints a results table and writes PNG plots and ``<command>.json`` into
+``--out`` (default ``out/<command>``). ``demo`` runs a quick tour of all of them into
+``<out>/<command>`` (default ``out``) and lists the files it wrote.
+"""
 
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
+import time
+from collections.abc import Callable
+from typing import Any
 
-import numpy as np
+from tinygrad_course.experiments import backprop, graph, ising, optimizers, overfitting
+from tinygrad_course.experiments.common import OutputDirError, prepare_out_dir
 
-import tinygrad_course as tc
+Experiment = Callable[..., dict[str, Any]]
+
+EXPERIMENTS: dict[str, tuple[Experiment, str]] = {
+    "overfitting": (overfitting.run, "polynomials of degree 1, 3, 10 on 10, 100, 1,000 points; weight decay"),
+    "optimizers": (optimizers.run, "GD, SGD, momentum, Nesterov, RMSprop, Adam on a valley and on two moons"),
+    "backprop": (backprop.run, "equations (1)-(4) in numpy next to autograd, max |difference|"),
+    "ising": (ising.run, "an MLP finds the Ising critical temperature; finite-size extrapolation"),
+    "graph": (graph.run, "the gradient-flow pictures of a small MLP and a deep sigmoid network"),
+}
+DEMO_ORDER = ("backprop", "overfitting", "optimizers", "ising", "graph")
 
 
-def linear_fit(seed: int = 0, steps: int = 200, lr: float = 0.5, n: int = 100, every: int = 20) -> float:
-    """The lecture's first experiment: fit y = w·x + b to y = 2x + s, s ~ N(0, 1), by plain GD.
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
 
-    Gradient descent p → p − η ∇_p C on the mean squared error C = (1/N) Σ (w xᵢ + b − yᵢ)².
-    Returns the fitted slope w.
-    """
-    tc.manual_seed(seed)
-    x = tc.linspace(0.05, 0.95, n)
-    y = 2 * x + tc.randn(n)
-    w = tc.zeros(1, requires_grad=True)
-    b = tc.zeros(1, requires_grad=True)
-    print(f"fitting y = w·x + b to y = 2x + noise ({n} points) by gradient descent, η = {lr}")
-    for step in range(steps + 1):
-        loss = ((w * x + b - y) ** 2).mean()
-        if step % every == 0:
-            print(f"  step {step:4d}   C = {loss.item():.5f}   w = {w.item():+.4f}   b = {b.item():+.4f}")
-        if step == steps:
-            break
-        loss.backward()
-        with tc.no_grad():
-            w.data -= lr * w.grad.data
-            b.data -= lr * b.grad.data
-        w.grad = None
-        b.grad = None
-    # The exact least-squares slope, for comparison: what GD converges to.
-    exact = np.polyfit(x.numpy(), y.numpy(), 1)[0]
-    print(f"fitted slope w = {w.item():.4f} (least squares: {exact:.4f}; the data were made with slope 2)")
-    return float(w.item())
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser: one sub-command per experiment, plus ``demo``."""
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-course",
+        description="The lecture's experiments. Each prints a table and writes plots and a JSON file of its numbers.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="command")
+    for name, (_, summary) in EXPERIMENTS.items():
+        command = sub.add_parser(name, help=summary, description=summary)
+        command.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out") / name, metavar="DIR",
+                             help=f"folder for the plots and {name}.json (default: out/{name})")
+        command.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
+        command.add_argument("--quick", action="store_true", help="smaller sizes, for a fast look")
+    demo = sub.add_parser("demo", help="a quick tour of every experiment (quick sizes), then the list of files written",
+                          description="Run every experiment with its quick sizes into <out>/<experiment>.")
+    demo.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out"), metavar="DIR",
+                      help="folder for all results, one sub-folder per experiment (default: out)")
+    demo.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
+    demo.add_argument("--quick", action="store_true", help="accepted for symmetry: the demo always uses quick sizes")
+    return parser
+
+
+def _banner(text: str) -> None:
+    print(f"\n=== {text} " + "=" * max(0, 70 - len(text)), flush=True)
+
+
+def demo(out: pathlib.Path, seed: int) -> list[pathlib.Path]:
+    """The tour: the lecture's gradient-descent line fit, then every experiment in quick mode; returns the files."""
+    start = time.perf_counter()
+    _banner("gradient descent: the lecture's first fit")
+    overfitting.linear_fit(seed=seed)
+    files: list[pathlib.Path] = []
+    for name in DEMO_ORDER:
+        experiment, summary = EXPERIMENTS[name]
+        _banner(f"{name}: {summary}")
+        files += experiment(out / name, quick=True, seed=seed)["files"]
+    _banner(f"done in {time.perf_counter() - start:.0f} s; files written")
+    for path in files:
+        print(f"  {path}")
+    return files
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run the chosen command."""
-    parser = argparse.ArgumentParser(prog="tinygrad-course", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="the lecture's first experiment: fit y = 2x + noise by gradient descent")
-    demo.add_argument("--seed", type=int, default=0)
-    demo.add_argument("--steps", type=int, default=200)
-    args = parser.parse_args(argv)
+    """Parse the command line and run the chosen command; returns the exit status (2 for usage errors)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse has printed the usage and the error (or --help)
+        return int(stop.code or 0)
+    try:
+        if args.command == "demo":
+            for name in DEMO_ORDER:  # every folder is checked before anything runs
+                prepare_out_dir(args.out / name)
+        else:
+            prepare_out_dir(args.out)
+    except OutputDirError as err:
+        print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
+        return 2
     if args.command == "demo":
-        linear_fit(seed=args.seed, steps=args.steps)
+        demo(args.out, args.seed)
+    else:
+        experiment, _ = EXPERIMENTS[args.command]
+        experiment(args.out, quick=args.quick, seed=args.seed)
     return 0
 
 
