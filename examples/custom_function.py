@@ -79,4 +79,6 @@ if __name__ == "__main__":
     x = tc.tensor([-2.0, 0.0, 2.0], requires_grad=True)
     y = SiLU.apply(x)
     y.sum().backward()
-    print(f"SiLU({x.tolist()}) = {[round(v, 4) for v in y.tolist()]}, dSiLU/dx = {[round(v, 4) for v in x.grad.tolist()]}")
+    print(
+        f"SiLU({x.tolist()}) = {[round(v, 4) for v in y.tolist()]}, dSiLU/dx = {[round(v, 4) for v in x.grad.tolist()]}"
+    )

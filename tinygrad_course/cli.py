@@ -49,14 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name, (_, summary) in EXPERIMENTS.items():
         command = sub.add_parser(name, help=summary, description=summary)
-        command.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out") / name, metavar="DIR",
-                             help=f"folder for the plots and {name}.json (default: out/{name})")
+        command.add_argument(
+            "--out",
+            type=pathlib.Path,
+            default=pathlib.Path("out") / name,
+            metavar="DIR",
+            help=f"folder for the plots and {name}.json (default: out/{name})",
+        )
         command.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
         command.add_argument("--quick", action="store_true", help="smaller sizes, for a fast look")
-    demo = sub.add_parser("demo", help="a quick tour of every experiment (quick sizes), then the list of files written",
-                          description="Run every experiment with its quick sizes into <out>/<experiment>.")
-    demo.add_argument("--out", type=pathlib.Path, default=pathlib.Path("out"), metavar="DIR",
-                      help="folder for all results, one sub-folder per experiment (default: out)")
+    demo = sub.add_parser(
+        "demo",
+        help="a quick tour of every experiment (quick sizes), then the list of files written",
+        description="Run every experiment with its quick sizes into <out>/<experiment>.",
+    )
+    demo.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path("out"),
+        metavar="DIR",
+        help="folder for all results, one sub-folder per experiment (default: out)",
+    )
     demo.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
     demo.add_argument("--quick", action="store_true", help="accepted for symmetry: the demo always uses quick sizes")
     return parser

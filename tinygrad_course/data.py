@@ -59,7 +59,9 @@ class TensorDataset(Dataset):
         self.tensors = tuple(_as_tensor(t, f"TensorDataset: argument {i}") for i, t in enumerate(tensors))
         for i, t in enumerate(self.tensors):
             if t.ndim == 0:
-                raise ValueError(f"TensorDataset: tensor {i} is 0-d (shape ()); every tensor needs a first (sample) dimension")
+                raise ValueError(
+                    f"TensorDataset: tensor {i} is 0-d (shape ()); every tensor needs a first (sample) dimension"
+                )
         first = self.tensors[0].shape[0]
         for i, t in enumerate(self.tensors[1:], start=1):
             if t.shape[0] != first:

@@ -1,20 +1,20 @@
 """A training loop helper: `fit` runs the lecture's pseudocode for many epochs and keeps a history.
 
-    for each epoch:
-        for each mini-batch 𝓑:  forward pass, cost C_𝓑, backpropagation, optimizer step
-        validation cost (no gradients), scheduler step, early-stopping check
+for each epoch:
+    for each mini-batch 𝓑:  forward pass, cost C_𝓑, backpropagation, optimizer step
+    validation cost (no gradients), scheduler step, early-stopping check
 
-    >>> import tinygrad_course as tc
-    >>> from tinygrad_course import nn, optim
-    >>> from tinygrad_course.data import DataLoader, TensorDataset
-    >>> from tinygrad_course.training import fit
-    >>> _ = tc.manual_seed(0)
-    >>> x = tc.rand(64, 1); y = 2 * x
-    >>> model = nn.Linear(1, 1)
-    >>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.5),
-    ...               DataLoader(TensorDataset(x, y), batch_size=16), epochs=50)
-    >>> history["train_loss"][-1] < 1e-3
-    True
+>>> import tinygrad_course as tc
+>>> from tinygrad_course import nn, optim
+>>> from tinygrad_course.data import DataLoader, TensorDataset
+>>> from tinygrad_course.training import fit
+>>> _ = tc.manual_seed(0)
+>>> x = tc.rand(64, 1); y = 2 * x
+>>> model = nn.Linear(1, 1)
+>>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.5),
+...               DataLoader(TensorDataset(x, y), batch_size=16), epochs=50)
+>>> history["train_loss"][-1] < 1e-3
+True
 """
 
 from __future__ import annotations
@@ -52,7 +52,9 @@ class EarlyStopping:
     back at the end of `fit` when `restore_best_weights`.
     """
 
-    def __init__(self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss", restore_best_weights: bool = True) -> None:
+    def __init__(
+        self, patience: int = 5, min_delta: float = 0.0, monitor: str = "val_loss", restore_best_weights: bool = True
+    ) -> None:
         """Check the arguments (ValueError naming the bad one) and start with no best value."""
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ValueError(f"EarlyStopping: patience must be an int >= 1, got {patience!r}")
@@ -115,7 +117,9 @@ class _Progress:
             return
         width = 20
         filled = width * self.done // max(self.total, 1)
-        self.stream.write(f"\r{self.prefix} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} loss {loss:.4g}")
+        self.stream.write(
+            f"\r{self.prefix} [{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} loss {loss:.4g}"
+        )
         self.stream.flush()
 
     def close(self, summary: str) -> None:
@@ -137,7 +141,12 @@ def _batch(batch: Any) -> tuple[Any, Tensor]:
     return batch[0], batch[1]
 
 
-def evaluate(model: Module, loss_fn: Callable[[Any, Tensor], Tensor], loader: Iterable[Any], metrics: Mapping[str, Metric] | None = None) -> dict[str, float]:
+def evaluate(
+    model: Module,
+    loss_fn: Callable[[Any, Tensor], Tensor],
+    loader: Iterable[Any],
+    metrics: Mapping[str, Metric] | None = None,
+) -> dict[str, float]:
     """Mean loss (and metrics) over all batches of `loader`, weighted by batch size, in eval mode without gradients."""
     was_training = model.training
     model.eval()

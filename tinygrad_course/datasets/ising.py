@@ -119,7 +119,9 @@ def ising(
         raise ValueError(f"ising: L must be even so that the checkerboard update tiles the periodic lattice, got L={L}")
     temps = np.asarray(temperatures, dtype=np.float64)
     if temps.ndim != 1 or temps.size == 0 or not np.all(np.isfinite(temps)) or np.any(temps <= 0):
-        raise ValueError(f"ising: temperatures must be a non-empty 1-d sequence of finite values > 0, got {temperatures!r}")
+        raise ValueError(
+            f"ising: temperatures must be a non-empty 1-d sequence of finite values > 0, got {temperatures!r}"
+        )
     n_samples = _check_int("n_samples", n_samples, 1)
     n_chains = n_samples if n_chains is None else _check_int("n_chains", n_chains, 1)
     if n_samples % n_chains:

@@ -48,7 +48,9 @@ def checkerboard(L: int) -> tuple[np.ndarray, np.ndarray]:
     return even, ~even
 
 
-def metropolis_sweep(spins: np.ndarray, beta: np.ndarray, rng: np.random.Generator, colours: tuple[np.ndarray, ...]) -> None:
+def metropolis_sweep(
+    spins: np.ndarray, beta: np.ndarray, rng: np.random.Generator, colours: tuple[np.ndarray, ...]
+) -> None:
     """One checkerboard Metropolis sweep of every lattice, in place; beta has shape (B,)."""
     # s_i Σ_nb s_j ∈ {−4, −2, 0, 2, 4}; ΔE = 2 s_i Σ_nb s_j, so only +2 (ΔE = 4) and +4 (ΔE = 8)
     # can be rejected, with acceptance e^{−4β} and e^{−8β}.

@@ -34,7 +34,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-z))
 
 
-def backprop_numpy(x: np.ndarray, y: np.ndarray, weights: list[np.ndarray], biases: list[np.ndarray]) -> dict[str, np.ndarray]:
+def backprop_numpy(
+    x: np.ndarray, y: np.ndarray, weights: list[np.ndarray], biases: list[np.ndarray]
+) -> dict[str, np.ndarray]:
     """∂C/∂W⁽ˡ⁾ and ∂C/∂b⁽ˡ⁾ by equations (1)–(4); W⁽ˡ⁾ has shape (n_{l−1}, n_l). Keys 'W1', 'b1', …"""
     activations = [_sigmoid, np.tanh, _sigmoid]
     derivatives = [lambda a: a * (1 - a), lambda a: 1 - a**2, lambda a: a * (1 - a)]  # g'(z) from a = g(z)
@@ -90,7 +92,10 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
     print_table(
         f"∂C/∂W and ∂C/∂b of a {' → '.join(map(str, SIZES))} MLP, float64, |𝒟| = {batch}: eqs. (1)–(4) in numpy vs autograd",
         ["parameter", "shape", "max |∂C/∂p|", "max |difference|"],
-        [[key, "×".join(map(str, by_hand[key].shape)), float(np.max(np.abs(by_hand[key]))), per_parameter[key]] for key in by_hand],
+        [
+            [key, "×".join(map(str, by_hand[key].shape)), float(np.max(np.abs(by_hand[key]))), per_parameter[key]]
+            for key in by_hand
+        ],
     )
     verdict = "agree" if worst <= TOLERANCE else "DISAGREE"
     print(f"largest difference {worst:.3e}: the two {verdict} (tolerance {TOLERANCE:g})\n")
@@ -106,8 +111,14 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
         ax_norm.legend(fontsize=8)
         ax_diff.bar(positions, [max(per_parameter[k], 1e-20) for k in keys], 0.6, color="tab:green")
         ax_diff.axhline(TOLERANCE, color="k", ls=":", lw=1, label=f"tolerance {TOLERANCE:g}")
-        ax_diff.set(xticks=positions, xticklabels=keys, yscale="log", ylim=(1e-20, 1e-10), ylabel="max |difference|",
-                    title="numpy − autograd (0 drawn at 1e-20)")
+        ax_diff.set(
+            xticks=positions,
+            xticklabels=keys,
+            yscale="log",
+            ylim=(1e-20, 1e-10),
+            ylabel="max |difference|",
+            title="numpy − autograd (0 drawn at 1e-20)",
+        )
         ax_diff.legend(fontsize=8)
         save_figure(fig, out_dir / "backprop.png", files)
     write_json(out_dir, "backprop", {"max_abs_diff": worst, "per_parameter": per_parameter}, files)

@@ -28,7 +28,9 @@ def prepare_out_dir(out_dir: str | os.PathLike[str]) -> pathlib.Path:
         probe.unlink()
     except OSError as err:
         reason = err.strerror or type(err).__name__
-        raise OutputDirError(f"cannot write results to {str(path)!r}: {reason}; pass a writable folder with --out DIR") from err
+        raise OutputDirError(
+            f"cannot write results to {str(path)!r}: {reason}; pass a writable folder with --out DIR"
+        ) from err
     return path
 
 

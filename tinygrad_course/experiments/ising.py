@@ -35,8 +35,9 @@ from tinygrad_course.experiments.common import print_table, pyplot, save_figure,
 from tinygrad_course.training import fit
 
 GAP = 0.3  # no training data with |T − T_c| < GAP
-TRAIN_TEMPERATURES = np.round(
-    np.concatenate([TC_EXACT - GAP - np.arange(14, -1, -1) * 0.05, TC_EXACT + GAP + np.arange(15) * 0.05]), 4
+# T_c ∓ (0.3, 0.35, …, 1.0): 15 temperatures on each side, none closer to T_c than GAP.
+TRAIN_TEMPERATURES = np.concatenate(
+    [TC_EXACT - GAP - np.arange(14, -1, -1) * 0.05, TC_EXACT + GAP + np.arange(15) * 0.05]
 )
 EVAL_TEMPERATURES = np.round(np.arange(1.8, 2.8 + 1e-9, 0.025), 4)
 SAMPLER = {"n_equilibrate": 30, "n_decorrelate": 4}  # sweeps, each Metropolis + Swendsen–Wang
@@ -73,7 +74,9 @@ def extrapolate(sizes: list[int], tc_per_size: list[float]) -> tuple[float, floa
 
 
 def _sample(L: int, temperatures: np.ndarray, n: int, seed: int, cache_dir: Any) -> datasets.IsingSamples:
-    return datasets.ising(L, temperatures, n, n_chains=n // SAMPLES_PER_CHAIN, seed=seed, cache_dir=cache_dir, **SAMPLER)
+    return datasets.ising(
+        L, temperatures, n, n_chains=n // SAMPLES_PER_CHAIN, seed=seed, cache_dir=cache_dir, **SAMPLER
+    )
 
 
 def _flat(spins: tc.Tensor) -> np.ndarray:
@@ -94,11 +97,15 @@ def phase_curve(L: int, n_train: int, n_eval: int, seed: int, cache_dir: Any = N
     tc.manual_seed(seed)
     model = nn.Sequential(nn.Linear(L * L, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, 1), nn.Flatten(0))
     loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
-    history = fit(model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=1e-3), loader, epochs=EPOCHS, verbose=False)
+    history = fit(
+        model, nn.BCEWithLogitsLoss(), optim.Adam(model.parameters(), lr=1e-3), loader, epochs=EPOCHS, verbose=False
+    )
 
     model.eval()
     with tc.no_grad():
-        p = np.concatenate([model(tc.from_numpy(chunk)).sigmoid().data for chunk in np.array_split(_flat(fresh.spins), 8)])
+        p = np.concatenate(
+            [model(tc.from_numpy(chunk)).sigmoid().data for chunk in np.array_split(_flat(fresh.spins), 8)]
+        )
     p_ordered = p.reshape(EVAL_TEMPERATURES.size, n_eval).mean(axis=1)
     done = time.perf_counter()
     return {
@@ -112,7 +119,13 @@ def phase_curve(L: int, n_train: int, n_eval: int, seed: int, cache_dir: Any = N
     }
 
 
-def _plot(plt: Any, curves: list[dict[str, Any]], fit_line: tuple[float, float] | None, out_dir: pathlib.Path, files: list[pathlib.Path]) -> None:
+def _plot(
+    plt: Any,
+    curves: list[dict[str, Any]],
+    fit_line: tuple[float, float] | None,
+    out_dir: pathlib.Path,
+    files: list[pathlib.Path],
+) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.axvspan(TC_EXACT - GAP, TC_EXACT + GAP, color="0.92", label="never trained on")
     for curve in curves:
@@ -146,7 +159,9 @@ def _plot(plt: Any, curves: list[dict[str, Any]], fit_line: tuple[float, float] 
         save_figure(fig, out_dir / "ising_finite_size.png", files)
 
 
-def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0, cache_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def run(
+    out_dir: pathlib.Path, quick: bool = False, seed: int = 0, cache_dir: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
     """Default: L = 8, 16, 32 and the extrapolation; quick: L = 16 only. Writes the table, plots and ``ising.json``.
 
     Returns {"files", "L", "tc_estimate", "tc_exact", "relative_error", "seconds", and "finite_size" when
@@ -160,7 +175,14 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0, cache_dir: st
     curves = [phase_curve(L, n_train, n_eval, seed, cache_dir) for L in sizes]
     main = curves[-1]
     rows = [
-        [c["L"], c["tc"], 100 * (c["tc"] / TC_EXACT - 1), c["train_loss"], c["sample_seconds"], c["train_seconds"]]
+        [
+            c["L"],
+            f"{c['tc']:.4f}",
+            f"{100 * (c['tc'] / TC_EXACT - 1):+.2f}",
+            c["train_loss"],
+            f"{c['sample_seconds']:.1f}",
+            f"{c['train_seconds']:.1f}",
+        ]
         for c in curves
     ]
     result: dict[str, Any] = {
@@ -172,8 +194,12 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0, cache_dir: st
     fit_line = None
     if len(sizes) > 1:
         fit_line = extrapolate(list(sizes), [c["tc"] for c in curves])
-        result["finite_size"] = {"sizes": list(sizes), "tc_per_size": [c["tc"] for c in curves], "tc_extrapolated": fit_line[0]}
-        rows.append(["∞ (fit)", fit_line[0], 100 * (fit_line[0] / TC_EXACT - 1), None, None, None])
+        result["finite_size"] = {
+            "sizes": list(sizes),
+            "tc_per_size": [c["tc"] for c in curves],
+            "tc_extrapolated": fit_line[0],
+        }
+        rows.append(["∞ (fit)", f"{fit_line[0]:.4f}", f"{100 * (fit_line[0] / TC_EXACT - 1):+.2f}", None, None, None])
     print_table(
         f"Ising phases: T_c where mean P(ordered) = ½ (Onsager: {TC_EXACT:.4f}); {n_train} training and {n_eval} "
         "fresh samples per temperature",

@@ -103,7 +103,14 @@ def train_moons(make: MakeOptimizer, batch_size: int, epochs: int, seed: int) ->
     return losses
 
 
-def _plot(plt: Any, paths: dict[str, np.ndarray], valley: dict[str, list[float]], moons: dict[str, list[float]], out_dir: pathlib.Path, files: list[pathlib.Path]) -> None:
+def _plot(
+    plt: Any,
+    paths: dict[str, np.ndarray],
+    valley: dict[str, list[float]],
+    moons: dict[str, list[float]],
+    out_dir: pathlib.Path,
+    files: list[pathlib.Path],
+) -> None:
     xs, ys = np.meshgrid(np.linspace(-2, 2, 300), np.linspace(-1, 3, 300))
     surface = (1 - xs) ** 2 + 100 * (ys - xs**2) ** 2
     fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.4))

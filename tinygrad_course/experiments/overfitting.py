@@ -43,7 +43,13 @@ def features(x: np.ndarray, degree: int) -> tc.Tensor:
 
 
 def fit_polynomial(
-    x: np.ndarray, y: np.ndarray, degree: int, weight_decay: float = 0.0, steps: int = 1500, lr: float = 0.5, momentum: float = 0.95
+    x: np.ndarray,
+    y: np.ndarray,
+    degree: int,
+    weight_decay: float = 0.0,
+    steps: int = 1500,
+    lr: float = 0.5,
+    momentum: float = 0.95,
 ) -> np.ndarray:
     """Coefficients w minimising (1/N) Σ (Σ_k w_k φ_k(x_i) − y_i)² + (λ/2)‖w‖², by SGD with momentum from w = 0."""
     phi = features(x, degree)
@@ -92,7 +98,14 @@ def linear_fit(seed: int = 0, steps: int = 200, lr: float = 0.5, n: int = 100, e
     return float(w.item())
 
 
-def _plot(plt: Any, data: dict[int, tuple[np.ndarray, ...]], fits: dict[tuple[int, int, float], np.ndarray], results: list[dict[str, Any]], out_dir: pathlib.Path, files: list[pathlib.Path]) -> None:
+def _plot(
+    plt: Any,
+    data: dict[int, tuple[np.ndarray, ...]],
+    fits: dict[tuple[int, int, float], np.ndarray],
+    results: list[dict[str, Any]],
+    out_dir: pathlib.Path,
+    files: list[pathlib.Path],
+) -> None:
     grid = np.linspace(0.0, 1.0, 400)
     fig, axes = plt.subplots(1, len(N_TRAIN), figsize=(4.2 * len(N_TRAIN), 3.8), sharey=True)
     for ax, n in zip(axes, N_TRAIN):
@@ -116,8 +129,14 @@ def _plot(plt: Any, data: dict[int, tuple[np.ndarray, ...]], fits: dict[tuple[in
         ax_train.plot(ns, [max(r["train_mse"], 1e-16) for r in rows], "o-", label=f"degree {degree}")
         line = ax_test.plot(ns, [r["test_mse"] for r in rows], "o-", label=f"degree {degree}")[0]
         decayed = [r for r in results if r["degree"] == degree and r["weight_decay"] > 0]
-        ax_test.plot([r["n_train"] for r in decayed], [r["test_mse"] for r in decayed], "*", ms=12, color=line.get_color(),
-                     label=f"degree {degree}, λ = {WEIGHT_DECAY:g}")
+        ax_test.plot(
+            [r["n_train"] for r in decayed],
+            [r["test_mse"] for r in decayed],
+            "*",
+            ms=12,
+            color=line.get_color(),
+            label=f"degree {degree}, λ = {WEIGHT_DECAY:g}",
+        )
     for ax, title in ((ax_train, "training error"), (ax_test, "test error")):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -149,7 +168,13 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
         x, y, x_test, y_test = data[n]
         fits[(n, degree, decay)] = w = fit_polynomial(x, y, degree, weight_decay=decay, steps=steps)
         results.append(
-            {"degree": degree, "n_train": n, "weight_decay": decay, "train_mse": mse(x, y, w), "test_mse": mse(x_test, y_test, w)}
+            {
+                "degree": degree,
+                "n_train": n,
+                "weight_decay": decay,
+                "train_mse": mse(x, y, w),
+                "test_mse": mse(x_test, y_test, w),
+            }
         )
     print_table(
         "Polynomial fits to y = 2x + s, s ~ N(0, 1) (MSE; the noise floor is 1)",

@@ -1,0 +1,64 @@
+"""Every script in examples/ runs as a script (exit code 0, its key output); custom_function's own tests pass."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+
+
+def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=args[0] if args else None,
+    )
+    assert done.returncode == 0, f"{name} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def test_every_example_is_covered_here():
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
+        "custom_function.py",
+        "draw_graph.py",
+        "mlp_from_tensors.py",
+    ]
+
+
+def test_mlp_from_tensors_learns_two_moons():
+    out = run_script("mlp_from_tensors.py").stdout
+    accuracy = float(re.search(r"final training accuracy: ([0-9.]+)", out).group(1))
+    assert accuracy > 0.95
+    costs = [float(c) for c in re.findall(r"C = ([0-9.]+)", out)]
+    assert len(costs) == 6 and costs[-1] < costs[0] / 3
+
+
+def test_custom_function_script_runs_its_checks():
+    out = run_script("custom_function.py").stdout
+    assert "gradcheck and gradgradcheck passed for SiLU and Hypot" in out
+    assert "dSiLU/dx = [-0.0908, 0.5, 1.0908]" in out
+
+
+def test_custom_function_unit_tests_pass_when_imported():
+    spec = importlib.util.spec_from_file_location("custom_function", EXAMPLES / "custom_function.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.test_silu_values_and_gradients()
+    module.test_hypot_broadcast_gradients()
+
+
+def test_draw_graph_writes_its_pictures(tmp_path):
+    out = run_script("draw_graph.py", str(tmp_path)).stdout
+    for name in ("before.svg", "after.svg", "steps.html"):
+        assert f"wrote {tmp_path / name}" in out
+        assert (tmp_path / name).stat().st_size > 0
