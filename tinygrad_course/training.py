@@ -1,20 +1,23 @@
 """A training loop helper: `fit` runs the lecture's pseudocode for many epochs and keeps a history.
 
-for each epoch:
-    for each mini-batch 𝓑:  forward pass, cost C_𝓑, backpropagation, optimizer step
-    validation cost (no gradients), scheduler step, early-stopping check
+One epoch, as `fit` runs it::
 
->>> import tinygrad_course as tc
->>> from tinygrad_course import nn, optim
->>> from tinygrad_course.data import DataLoader, TensorDataset
->>> from tinygrad_course.training import fit
->>> _ = tc.manual_seed(0)
->>> x = tc.rand(64, 1); y = 2 * x
->>> model = nn.Linear(1, 1)
->>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.5),
-...               DataLoader(TensorDataset(x, y), batch_size=16), epochs=50)
->>> history["train_loss"][-1] < 1e-3
-True
+    for each mini-batch 𝓑:  forward pass, cost C_𝓑, backpropagation, optimizer step
+    then: validation cost (no gradients), scheduler step, early-stopping check
+
+Example::
+
+    >>> import tinygrad_course as tc
+    >>> from tinygrad_course import nn, optim
+    >>> from tinygrad_course.data import DataLoader, TensorDataset
+    >>> from tinygrad_course.training import fit
+    >>> _ = tc.manual_seed(0)
+    >>> x = tc.rand(64, 1); y = 2 * x
+    >>> model = nn.Linear(1, 1)
+    >>> history = fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.5),
+    ...               DataLoader(TensorDataset(x, y), batch_size=16), epochs=50)
+    >>> history["train_loss"][-1] < 1e-3
+    True
 """
 
 from __future__ import annotations
