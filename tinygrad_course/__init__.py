@@ -51,7 +51,7 @@ from tinygrad_course.random import initial_seed, manual_seed
 from tinygrad_course.tensor import Tensor, cat, stack, where
 
 # The layers above the core (each imports only the core).
-from tinygrad_course import nn, optim
+from tinygrad_course import data, nn, optim
 from tinygrad_course.serialization import load, save
 
 
@@ -71,7 +71,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
 
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "arange", "autograd", "bool_", "cat", "detect_anomaly",
+    "Function", "GradcheckError", "Tensor", "arange", "autograd", "bool_", "cat", "data", "detect_anomaly",
     "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
     "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "initial_seed", "int32", "int64",
     "is_grad_enabled", "linspace", "load", "manual_seed", "matmul", "maximum", "minimum", "nn", "no_grad", "ones",
