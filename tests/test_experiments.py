@@ -211,6 +211,17 @@ def test_crossing_and_extrapolation_on_exact_curves():
     assert math.isnan(ising.crossing(t, np.ones_like(t)))
     tc_inf, slope = ising.extrapolate([8, 16, 32], [2.3 + 0.4 / 8, 2.3 + 0.4 / 16, 2.3 + 0.4 / 32])
     assert (tc_inf, slope) == (pytest.approx(2.3, abs=1e-12), pytest.approx(0.4, abs=1e-10))
+    # Weights 1/error: an uncertain small lattice pulls the fit less than a certain one.
+    noisy = [2.3 + 0.4 / 8 - 0.05, 2.3 + 0.4 / 16, 2.3 + 0.4 / 32]
+    equal, _ = ising.extrapolate([8, 16, 32], noisy)
+    weighted, _ = ising.extrapolate([8, 16, 32], noisy, [1.0, 0.01, 0.01])
+    assert abs(weighted - 2.3) < 0.002 < abs(equal - 2.3)
+    # The bootstrap error of the crossing: zero when every configuration agrees, positive otherwise.
+    same = np.repeat(line[:, None], 20, axis=1)
+    assert ising.bootstrap_error(t, same, seed=0) == 0.0
+    rng = np.random.default_rng(0)
+    spread = np.clip(same + rng.normal(0, 0.3, same.shape), 0, 1)
+    assert 0.0 < ising.bootstrap_error(t, spread, seed=0) < 0.05
 
 
 # ----------------------------------------------------------------------------- no matplotlib
