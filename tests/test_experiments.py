@@ -218,7 +218,7 @@ def test_crossing_and_extrapolation_on_exact_curves():
     assert abs(weighted - 2.3) < 0.002 < abs(equal - 2.3)
     # The bootstrap error of the crossing: zero when every configuration agrees, positive otherwise.
     same = np.repeat(line[:, None], 20, axis=1)
-    assert ising.bootstrap_error(t, same, seed=0) == 0.0
+    assert ising.bootstrap_error(t, same, seed=0) < 1e-12
     rng = np.random.default_rng(0)
     spread = np.clip(same + rng.normal(0, 0.3, same.shape), 0, 1)
     assert 0.0 < ising.bootstrap_error(t, spread, seed=0) < 0.05
