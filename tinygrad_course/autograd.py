@@ -271,8 +271,6 @@ class Function:
         """True once a backward without retain_graph has run through this node."""
         return self._saved is None
 
-    _released = released  # the name the renderer's first draft used
-
 
 def explain_broadcast(name: str, shapes: Sequence[tuple[int, ...]]) -> None:
     """Raise a ValueError naming the op and the shapes if `shapes` do not broadcast together."""
