@@ -25,7 +25,9 @@ import numpy as np
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
 
-# The one piece of global mutable state besides the seeded generator: is grad mode on?
+# Global state, all of it here: the grad-mode flag (DESIGN allows it, with the seeded
+# generator), and the switches of the debugging and rendering tools below.
+# Is grad mode on (see no_grad)?
 _grad_enabled = True
 # Set by detect_anomaly(): record where each op was created and check backward for nan/inf.
 _anomaly_mode = False
