@@ -321,3 +321,17 @@ def test_log_softmax_keeps_float32_precision_for_large_logits() -> None:
     x = tc.tensor([[1e4, 1e4, 0.0]])
     np.testing.assert_allclose(x.log_softmax(-1).data, [[-np.log(2), -np.log(2), -1e4 - np.log(2)]], rtol=1e-6)
     np.testing.assert_allclose(x.softmax(-1).data, [[0.5, 0.5, 0.0]], atol=1e-7)
+
+
+def test_no_grad_arithmetic_matches_recorded_arithmetic() -> None:
+    # With grad mode off, + - * of two tensors of one dtype skip the node and call numpy directly.
+    x, y = make((3, 1), seed=22), make((1, 4), seed=23)
+    recorded = [x + y, x - y, x * y, tc.tensor(2.0) * tc.tensor(3.0)]
+    with tc.no_grad():
+        plain = [x + y, x - y, x * y, tc.tensor(2.0) * tc.tensor(3.0)]
+        with pytest.raises(ValueError, match=r"sub: shapes \(3,\) and \(4,\) cannot be broadcast"):
+            tc.zeros(3) - tc.zeros(4)
+    for r, p in zip(recorded, plain):
+        assert p.grad_fn is None and not p.requires_grad and type(p.data) is np.ndarray
+        assert p.dtype == r.dtype and p.shape == r.shape
+        np.testing.assert_array_equal(p.data, r.data)

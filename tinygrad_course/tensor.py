@@ -339,10 +339,23 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
             a, b = _promote(a, b)
         return fn.apply(a, b)
 
-    # Each operator first tries the common case, two tensors of one dtype, in one step.
+    def _direct(self, ufunc: np.ufunc, other: Tensor, name: str) -> Tensor:
+        """ufunc(self, other) with no graph to record (grad mode off): numpy, and a Tensor around it."""
+        try:
+            data = ufunc(self.data, other.data)
+        except ValueError:
+            autograd.explain_broadcast(name, [self.data.shape, other.data.shape])
+            raise
+        return Tensor._make(data if type(data) is np.ndarray else np.asarray(data), None)
+
+    # Each operator first tries the common case, two tensors of one dtype, in one step; with
+    # grad mode off (inside a plain backward, or under no_grad) no node is made at all, as in
+    # PyTorch, whose no-grad ops skip autograd.
     def __add__(self, other: Any) -> Tensor:
         if type(other) is Tensor and other.data.dtype is self.data.dtype:
-            return E.Add.apply(self, other)
+            if autograd._grad_enabled:
+                return E.Add.apply(self, other)
+            return self._direct(np.add, other, "add")
         return self._binary(E.Add, other)
 
     def __radd__(self, other: Any) -> Tensor:
@@ -350,7 +363,9 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
     def __sub__(self, other: Any) -> Tensor:
         if type(other) is Tensor and other.data.dtype is self.data.dtype:
-            return E.Sub.apply(self, other)
+            if autograd._grad_enabled:
+                return E.Sub.apply(self, other)
+            return self._direct(np.subtract, other, "sub")
         return self._binary(E.Sub, other)
 
     def __rsub__(self, other: Any) -> Tensor:
@@ -358,7 +373,9 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
     def __mul__(self, other: Any) -> Tensor:
         if type(other) is Tensor and other.data.dtype is self.data.dtype:
-            return E.Mul.apply(self, other)
+            if autograd._grad_enabled:
+                return E.Mul.apply(self, other)
+            return self._direct(np.multiply, other, "mul")
         return self._binary(E.Mul, other)
 
     def __rmul__(self, other: Any) -> Tensor:

@@ -225,7 +225,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         # out ≥ 0, so sign(out) is the 0/1 mask 1[x > 0], in g's dtype, in one numpy call.
-        return Mul.apply(g, g._make(np.sign(ctx.out), None))
+        return g * g._make(np.sign(ctx.out), None)
 
 
 class Abs(Function):
