@@ -335,3 +335,45 @@ def test_no_grad_arithmetic_matches_recorded_arithmetic() -> None:
         assert p.grad_fn is None and not p.requires_grad and type(p.data) is np.ndarray
         assert p.dtype == r.dtype and p.shape == r.shape
         np.testing.assert_array_equal(p.data, r.data)
+
+
+def test_array_backward_ops_give_the_same_gradients_on_arrays_and_on_tensors() -> None:
+    # A plain backward runs these ops' backward on numpy arrays; create_graph runs the same code
+    # on Tensors. Both must give the same numbers (gradcheck checks the first, gradgradcheck the second).
+    from tinygrad_course.ops import elementwise as E
+
+    ops = [c for c in vars(E).values() if isinstance(c, type) and issubclass(c, tc.Function) and c.array_backward]
+    assert {c.__name__ for c in ops} >= {"Mul", "Div", "Exp", "Tanh", "Sigmoid", "Relu"}
+    for cls in ops:
+        x, y = make((3, 4), "pos", seed=30), make((3, 4), "pos", seed=31)
+        args = (x, y) if cls.broadcasts else (x,)
+        plain = tc.grad(cls.apply(*args).sum(), args)
+        graphed = tc.grad(cls.apply(*args).sum(), args, create_graph=True)
+        for p, q in zip(plain, graphed):
+            assert type(p.data) is np.ndarray and p.dtype == q.dtype == np.float64
+            np.testing.assert_allclose(p.data, q.data, rtol=1e-15, atol=0)
+
+
+class Square(tc.Function):
+    """y = x²; a user op whose backward is plain arithmetic, so it may declare array_backward."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 2.0 * x
+
+
+def test_user_function_with_array_backward() -> None:
+    x = make((2, 3), seed=32)
+    assert tc.gradcheck(Square.apply, (x,))
+    assert tc.gradgradcheck(Square.apply, (x,))
+    y = tc.tensor(3.0, dtype=tc.float64, requires_grad=True)
+    Square.apply(y).backward()
+    assert y.grad.item() == 6.0 and type(y.grad.data) is np.ndarray

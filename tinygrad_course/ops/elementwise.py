@@ -31,6 +31,7 @@ class Sub(Function):
     """z = x − y; ∂c/∂x = g, ∂c/∂y = −g."""
 
     broadcasts = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -45,6 +46,7 @@ class Mul(Function):
     """z = x · y; ∂c/∂x = g · y, ∂c/∂y = g · x."""
 
     broadcasts = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -55,15 +57,14 @@ class Mul(Function):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        # Mul.apply rather than g * y: same math, without the operator's dtype/broadcast checks
-        # (g, x and y already share one dtype), on the hottest backward of all.
-        return (Mul.apply(g, y) if nx else None), (Mul.apply(g, x) if ny else None)
+        return (g * y if nx else None), (g * x if ny else None)
 
 
 class Div(Function):
     """z = x / y; ∂c/∂x = g / y, ∂c/∂y = −g · x / y²."""
 
     broadcasts = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, y):
@@ -79,6 +80,8 @@ class Div(Function):
 
 class Neg(Function):
     """z = −x; ∂c/∂x = −g."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -112,6 +115,8 @@ class Pow(Function):
 class Exp(Function):
     """z = eˣ; ∂c/∂x = g · z (the output is saved, not recomputed)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.exp(x)
@@ -127,6 +132,8 @@ class Exp(Function):
 class Log(Function):
     """z = ln x; ∂c/∂x = g / x."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -140,6 +147,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """z = √x; ∂c/∂x = g / (2z)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -184,6 +193,8 @@ class Cos(Function):
 class Tanh(Function):
     """z = tanh x; ∂c/∂x = g · (1 − z²)."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.tanh(x)
@@ -198,6 +209,8 @@ class Tanh(Function):
 
 class Sigmoid(Function):
     """z = σ(x) = 1 / (1 + e⁻ˣ); ∂c/∂x = g · z (1 − z)."""
+
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x):
@@ -215,6 +228,8 @@ class Sigmoid(Function):
 class Relu(Function):
     """z = max(x, 0); ∂c/∂x = g · 1[x > 0]."""
 
+    array_backward = True
+
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
@@ -225,7 +240,7 @@ class Relu(Function):
     @staticmethod
     def backward(ctx, g):
         # out ≥ 0, so sign(out) is the 0/1 mask 1[x > 0], in g's dtype, in one numpy call.
-        return g * g._make(np.sign(ctx.out), None)
+        return g * np.sign(ctx.out)
 
 
 class Abs(Function):
