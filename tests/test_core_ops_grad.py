@@ -377,3 +377,14 @@ def test_user_function_with_array_backward() -> None:
     y = tc.tensor(3.0, dtype=tc.float64, requires_grad=True)
     Square.apply(y).backward()
     assert y.grad.item() == 6.0 and type(y.grad.data) is np.ndarray
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (40, 40)], ids=["small: sign mask", "large: bool mask"])
+def test_relu_gradient_on_small_and_large_arrays(shape) -> None:
+    x = make(shape, "away", seed=33)
+    for dtype in (tc.float64, tc.float32):
+        t = x.detach().to(dtype).requires_grad_()
+        t.relu().sum().backward()
+        assert t.grad.dtype == dtype
+        np.testing.assert_array_equal(t.grad.data, (x.data > 0).astype(dtype))
+    assert tc.gradgradcheck(lambda t: t.relu() * t, (x,))
