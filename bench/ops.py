@@ -17,6 +17,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,18 +28,21 @@ N_OPS = 100
 REPEATS = 2000
 
 
-def chain_tc(x0: np.ndarray, c: np.ndarray, d: np.ndarray) -> None:
-    x = tc.Tensor._make(x0, None).requires_grad_()
-    ct, dt = tc.from_numpy(c), tc.from_numpy(d)
+def chain(x: Any, c: Any, d: Any) -> None:
+    """The 100-op chain (×c, +d, relu, …) and its .sum().backward(), on any tensor type (ours, PyTorch's)."""
     y = x
     for k in range(N_OPS):
         if k % 3 == 0:
-            y = y * ct
+            y = y * c
         elif k % 3 == 1:
-            y = y + dt
+            y = y + d
         else:
             y = y.relu()
     y.sum().backward()
+
+
+def chain_tc(x0: np.ndarray, c: np.ndarray, d: np.ndarray) -> None:
+    chain(tc.Tensor._make(x0, None).requires_grad_(), tc.from_numpy(c), tc.from_numpy(d))
 
 
 def chain_numpy(x0: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
