@@ -103,6 +103,20 @@ def test_cross_entropy_plain_value_module_and_gradgradcheck():
     np.testing.assert_allclose(module(z, tc.from_numpy(T)).data, np_cross_entropy(Z, T, W, eps=0.1), rtol=1e-12)
     assert tc.gradgradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(T[:3]), label_smoothing=0.1), (leaf(Z[:3]),))
     assert tc.gradgradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(T[:3]), reduction="none"), (leaf(Z[:3]),))
+    # plain labels (no weight, smoothing or ignored rows) take the path that never builds one-hot q
+    assert tc.gradgradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(T[:3])), (leaf(Z[:3]),))
+    assert tc.gradgradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(T[:3]), reduction="sum"), (leaf(Z[:3]),))
+
+
+def test_cross_entropy_plain_labels_backward_twice_with_retain_graph():
+    z = leaf(Z)
+    loss = F.cross_entropy(z, tc.from_numpy(T), reduction="sum")
+    loss.backward(retain_graph=True)
+    first = z.grad.data.copy()
+    loss.backward()
+    p = np.exp(np_log_softmax(Z))
+    np.testing.assert_allclose(first, p - np.eye(Z.shape[1])[T], rtol=1e-12)
+    np.testing.assert_allclose(z.grad.data, 2 * first, rtol=1e-12)
 
 
 def test_cross_entropy_backward_is_softmax_minus_onehot_over_n():

@@ -182,7 +182,7 @@ class Function:
     def apply(cls, *inputs: Tensor, **kwargs: Any) -> Tensor:
         """Run `forward` on the inputs' arrays and, in grad mode, record this node in the graph."""
         # This is the hottest path of the library: the node is made without calling __init__,
-        # and one or two inputs without keywords are spelled out so that no list or dict is
+        # and one to three inputs without keywords are spelled out so that no list or dict is
         # built per op.
         ctx = _new_object(cls)
         n = len(inputs)
@@ -192,6 +192,11 @@ class Function:
                 needs = (a._requires_grad, b._requires_grad)
                 ctx.needs_input_grad = needs
                 data = cls.forward(ctx, a.data, b.data)
+            elif n == 3 and not kwargs:  # Linear with a bias
+                a, b, c = inputs
+                needs = (a._requires_grad, b._requires_grad, c._requires_grad)
+                ctx.needs_input_grad = needs
+                data = cls.forward(ctx, a.data, b.data, c.data)
             elif n == 1:
                 a = inputs[0]
                 needs = (a._requires_grad,)
@@ -339,6 +344,7 @@ def run_backward(
     ``retain_grad()``); with `inputs`, the gradients with respect to them are returned instead.
     `trace(node, grad_output, grad_inputs)` is called after each node, in processing order.
     """
+    global _grad_enabled
     if trace is None:
         trace = _recorder
     # Gradients are keyed by the node object itself (hashed by identity) or, for the leaves
@@ -367,7 +373,11 @@ def run_backward(
     order = topological_order(root_nodes)
     watch = _anomaly_mode or trace is not None
     plain = not create_graph
-    with _set_grad_enabled(create_graph):
+    # Grad mode is create_graph while the backward formulas run (what _set_grad_enabled does,
+    # spelled out: a generator-based context manager costs more than the loop of a small graph).
+    previous_mode = _grad_enabled
+    _grad_enabled = create_graph
+    try:
         for node in order:
             grad_out = grads.pop(node, None)
             if grad_out is None:
@@ -426,6 +436,8 @@ def run_backward(
                 # Drop what backward needed, so the memory goes at once; a second backward
                 # through this node then raises (the engine and saved_tensors check _saved).
                 node._saved = None
+    finally:
+        _grad_enabled = previous_mode
     return results if inputs is not None else None
 
 
@@ -503,7 +515,7 @@ def _seed_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, o
                     f"{k} has shape {tuple(out.shape)}; pass gradient= (a Tensor of that shape), "
                     "or reduce it first (e.g. .sum())"
                 )
-            seeds.append(_Tensor._make(np.ones_like(out.data), None))
+            seeds.append(_Tensor._make(np.ones(out.data.shape, out.data.dtype), None))
             continue
         if not isinstance(given, _tensor.Tensor):
             given = _tensor.Tensor(given, dtype=out.dtype)

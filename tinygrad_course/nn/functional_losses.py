@@ -111,8 +111,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
 
 
 def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, ignore_index: int,
-                   label_smoothing: float, allow_probabilities: bool) -> tuple[Tensor, np.ndarray, float, tuple[int, ...]]:
-    """(logits as (M, C), the target matrix q (M, C), the divisor of "mean", the shape of "none")."""
+                   label_smoothing: float, allow_probabilities: bool) -> tuple[Tensor, np.ndarray | None, np.ndarray | None, float, tuple[int, ...]]:
+    """(logits as (M, C), the target matrix q (M, C) or, for plain class targets (all valid, no
+    weight or smoothing), the labels (M,) instead, the divisor of "mean", the shape of "none")."""
     if not isinstance(input, Tensor) or input.dtype.kind != "f":
         raise TypeError(f"{op}: input must be a floating-point Tensor of shape (N, C) or (N, C, d1, …), got {getattr(input, 'dtype', type(input).__name__)}")
     if not isinstance(target, Tensor):
@@ -138,7 +139,7 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
         y = target.permute((0,) + tuple(range(2, input.ndim)) + (1,)).data if input.ndim > 2 else t
         w = np.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
         q = (y.reshape(-1, c) * (1.0 - eps) + eps / c) * w
-        return z, q.astype(input.dtype, copy=False), float(z.shape[0]), batch
+        return z, q.astype(input.dtype, copy=False), None, float(z.shape[0]), batch
     if t.dtype.kind not in "iu" or target.shape != batch:
         accepted = f"class indices (int64) of shape {batch}"
         if allow_probabilities:
@@ -147,7 +148,9 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
     t = t.reshape(-1)
     lo, hi = (int(t.min()), int(t.max())) if t.size else (0, 0)
     if lo >= 0 and hi < c and not 0 <= ignore_index < c:
-        rows = np.arange(t.size)  # the common case: every target valid, none ignored
+        if weight is None and not eps:
+            return z, None, t, float(t.size), batch  # the common case: plain labels, none ignored
+        rows = np.arange(t.size)
     else:
         keep = t != ignore_index
         bad = keep & ((t < 0) | (t >= c))
@@ -161,12 +164,12 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
     q = np.zeros((t.size, c), dtype=input.dtype)
     if weight is None and not eps:
         q[rows, labels] = 1.0
-        return z, q, float(rows.size), batch
+        return z, q, None, float(rows.size), batch
     w = np.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
     q[rows, labels] = (1.0 - eps) * w[labels]
     if eps:
         q[rows] += (eps / c) * w
-    return z, q, float(w[labels].sum()), batch
+    return z, q, None, float(w[labels].sum()), batch
 
 
 def _divisor(reduction: str, total: float) -> float | None:
@@ -186,8 +189,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     (softmax minus one-hot for plain targets, eq. 1 of the lecture).
     """
     _check_reduction("cross_entropy", reduction)
-    z, q, total, batch = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing, True)
-    out = N.SoftmaxCrossEntropy.apply(z, q=q, scale=_divisor(reduction, total))
+    z, q, labels, total, batch = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing, True)
+    out = N.SoftmaxCrossEntropy.apply(z, q=q, labels=labels, scale=_divisor(reduction, total))
     return out.reshape(batch) if reduction == "none" else out
 
 
@@ -195,7 +198,10 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: ℓᵢ = −w_yᵢ xᵢ,yᵢ for log-probabilities x (e.g. from log_softmax)."""
     _check_reduction("nll_loss", reduction)
-    x, q, total, batch = _class_targets("nll_loss", input, target, weight, ignore_index, 0.0, False)
+    x, q, labels, total, batch = _class_targets("nll_loss", input, target, weight, ignore_index, 0.0, False)
+    if q is None:
+        q = np.zeros(x.shape, dtype=x.dtype)
+        q[np.arange(labels.size), labels] = 1.0
     losses = -(x * Tensor._make(q, None)).sum(1)
     if reduction == "none":
         return losses.reshape(batch)

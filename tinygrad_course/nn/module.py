@@ -75,8 +75,14 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        with autograd.module_scope(self):
+        # What autograd.module_scope(self) does, spelled out: this runs on every layer of every
+        # step, and a push/pop costs less than a context-manager object.
+        stack = autograd._module_stack
+        stack.append(self)
+        try:
             return self.forward(*args, **kwargs)
+        finally:
+            stack.pop()
 
     # ------------------------------------------------------------------ registration
     def _registries(self, name: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -206,18 +212,11 @@ class Module:
         return iter(self._walk())
 
     def _walk(self) -> list[Module]:
-        # named_modules without the names: the fast path for parameters() and train().
-        found: list[Module] = []
-        seen: set[int] = set()
-        stack: list[Module] = [self]
-        while stack:
-            module = stack.pop()
-            if id(module) in seen:
-                continue
-            seen.add(id(module))
-            found.append(module)
-            stack.extend([m for m in reversed(module._modules.values()) if m is not None])
-        return found
+        # named_modules without the names (the fast path of parameters() and train()): depth
+        # first, self first, children in registration order, each module once.
+        found = {self: None}  # a dict as an ordered set (modules hash by identity)
+        _collect_modules(self, found)
+        return list(found)
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for the direct children."""
@@ -246,14 +245,12 @@ class Module:
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every parameter (each shared one once), in registration order; pass it to an optimizer."""
         # Runs twice per training step (zero_grad and the update), so it walks plainly without
-        # building names.
-        found: list[Parameter] = []
-        seen: set[int] = set()
+        # building names; a dict keeps the order and drops shared parameters (and None) once.
+        found: dict[Any, None] = {}
         for module in self._walk() if recurse else (self,):
             for p in module._parameters.values():
-                if p is not None and id(p) not in seen:
-                    seen.add(id(p))
-                    found.append(p)
+                found[p] = None
+        found.pop(None, None)
         return iter(found)
 
     def named_buffers(self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
@@ -381,3 +378,11 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return head + lines[0] + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _collect_modules(module: Module, found: dict[Module, None]) -> None:
+    """Add the descendants of `module` to `found`, depth first (recursion depth = model depth)."""
+    for child in module._modules.values():
+        if child is not None and child not in found:
+            found[child] = None
+            _collect_modules(child, found)

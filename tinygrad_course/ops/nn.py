@@ -30,44 +30,46 @@ class Linear(Function):
             z += b  # z is a fresh array: adding in place saves one temporary
         return z
 
+    # The formulas below are matrix products, reshapes and a sum, which mean the same on numpy
+    # arrays as on Tensors: a plain backward runs them on the arrays (see Function).
+    array_backward = True
+
     @staticmethod
     def backward(ctx, g):
         a, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        has_bias = len(needs) > 2
-        if not is_grad_enabled():
-            # Plain backward (no create_graph): the three GEMM/sum on arrays, nothing to record.
-            gd, ad = g.data, a.data
-            g2 = gd.reshape(-1, gd.shape[-1])
-            ga = Tensor._make(gd @ w.data, None) if needs[0] else None
-            gw = Tensor._make(g2.T @ ad.reshape(-1, ad.shape[-1]), None) if needs[1] else None
-            gb = Tensor._make(g2.sum(0), None) if has_bias and needs[2] else None
-            return (ga, gw, gb) if has_bias else (ga, gw)
-        # create_graph: the same formulas with Tensor ops, so they are differentiable again.
+        g2 = g.reshape(-1, g.shape[-1])  # every leading dim of a batch is a sample
         ga = g @ w if needs[0] else None
-        g2 = g.reshape(-1, g.shape[-1])
         gw = g2.T @ a.reshape(-1, a.shape[-1]) if needs[1] else None
-        gb = g2.sum(0) if has_bias and needs[2] else None
-        return (ga, gw, gb) if has_bias else (ga, gw)
+        if len(needs) == 2:
+            return ga, gw
+        return ga, gw, (g2.sum(0) if needs[2] else None)
 
 
 class SoftmaxCrossEntropy(Function):
     """ℓᵢ = −Σₖ qᵢₖ log pᵢₖ with p = softmax(z) along dim 1 of z (M, C); q is a constant (M, C).
 
     q holds the (weighted, smoothed) targets; ∂ℓᵢ/∂zᵢₖ = (Σₖ qᵢₖ) pᵢₖ − qᵢₖ, which is the
-    lecture's δ = p − y for one-hot targets. `scale` None returns ℓ (M,); a number returns
-    scale · Σᵢ ℓᵢ (0-d), e.g. 1/M for the mean.
+    lecture's δ = p − y for one-hot targets. Plain class targets come as `labels` (M,) instead
+    of q (the one-hot q, never built): ℓᵢ = −log p_{i,yᵢ} and δ = p − onehot(y). `scale` None
+    returns ℓ (M,); a number returns scale · Σᵢ ℓᵢ (0-d), e.g. 1/M for the mean.
     """
 
     @staticmethod
-    def forward(ctx, z, q=None, scale=None):
+    def forward(ctx, z, q=None, labels=None, scale=None):
         shifted = z - z.max(axis=1, keepdims=True)
         e = np.exp(shifted)
         s = e.sum(axis=1, keepdims=True)
-        logp = shifted - np.log(s)
+        logp = shifted
+        logp -= np.log(s)  # in place: shifted is not needed any more
         e /= s  # e is now p = softmax(z), kept for backward
-        ctx.p, ctx.q, ctx.scale = e, q, scale
+        ctx.p, ctx.q, ctx.labels, ctx.scale = e, q, labels, scale
         ctx.save_for_backward(z)
+        if labels is not None:
+            picked = logp[np.arange(labels.size), labels]  # log p_{i,yᵢ}
+            if scale is None:
+                return -picked
+            return np.asarray(-picked.sum() * scale, dtype=z.dtype)
         if scale is None:
             return -np.einsum("ik,ik->i", q, logp)
         return np.asarray(-np.vdot(q, logp) * scale, dtype=z.dtype)
@@ -75,16 +77,26 @@ class SoftmaxCrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
-        q, scale = ctx.q, ctx.scale
-        qsum = q.sum(axis=1, keepdims=True)
-        one_hot = bool(np.all(qsum == 1.0))
+        q, labels, scale = ctx.q, ctx.labels, ctx.scale
+        if q is None:
+            one_hot, qsum = True, None
+        else:
+            qsum = q.sum(axis=1, keepdims=True)
+            one_hot = bool((qsum == 1.0).all())
         if not is_grad_enabled():
             # Plain backward: δ = (p Σq − q) · g on arrays (p − q for one-hot rows).
-            delta = ctx.p - q if one_hot else ctx.p * qsum - q
+            if labels is not None:
+                delta = ctx.p.copy()  # a copy: p stays valid for a second backward (retain_graph)
+                delta[np.arange(labels.size), labels] -= 1.0
+            else:
+                delta = ctx.p - q if one_hot else ctx.p * qsum - q
             factor = g.data[:, None] if scale is None else g.data * np.asarray(scale, dtype=g.dtype)
             delta *= factor
             return Tensor._make(delta, None)
         # create_graph: p must be a function of z (softmax as Tensor ops) for second derivatives.
+        if labels is not None:
+            q = np.zeros_like(ctx.p)
+            q[np.arange(labels.size), labels] = 1.0
         p = z.softmax(1)
         delta = p - Tensor._make(q, None) if one_hot else p * Tensor._make(qsum, None) - Tensor._make(q, None)
         return delta * g.unsqueeze(1) if scale is None else delta * (g * scale)
