@@ -347,6 +347,11 @@ def run_backward(
     global _grad_enabled
     if trace is None:
         trace = _recorder
+    # In a plain backward (no create_graph) the gradients travel as numpy arrays: ops marked
+    # array_backward take and return arrays, and a Tensor is made only where someone sees the
+    # gradient (hooks, .grad, grad() results, trace, other ops' backward). With create_graph
+    # they are Tensors, so that every formula is recorded.
+    plain = not create_graph
     # Gradients are keyed by the node object itself (hashed by identity) or, for the leaves
     # and inputs of grad(), by id() of the tensor.
     wanted: dict[Any, int] = {}
@@ -355,16 +360,17 @@ def run_backward(
         results = [None] * len(inputs)
         for k, t in enumerate(inputs):
             wanted[t.grad_fn if t.grad_fn is not None else id(t)] = k
-    grads: dict[Function, Tensor] = {}
+    grads: dict[Function, Any] = {}
     # ids of the arrays (their memory owners) given to a .grad in this pass, starting with the
     # caller's seeds: a later gradient sharing that memory is copied (see _accumulate).
     handed_out = {id(g.data if g.data.base is None else g.data.base) for g in root_grads}
     root_nodes = []
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
+        g = g.data if plain else g
         if node is None:
             # backward() on a leaf: its gradient is the seed itself.
-            _deliver_leaf(t, g, wanted, results, create_graph, handed_out)
+            _deliver_leaf(t, g, plain, wanted, results, handed_out)
             continue
         if node._saved is None:
             _raise_freed(node)
@@ -372,7 +378,6 @@ def run_backward(
         root_nodes.append(node)
     order = topological_order(root_nodes)
     watch = _anomaly_mode or trace is not None
-    plain = not create_graph
     # Grad mode is create_graph while the backward formulas run (what _set_grad_enabled does,
     # spelled out: a generator-based context manager costs more than the loop of a small graph).
     previous_mode = _grad_enabled
@@ -384,31 +389,17 @@ def run_backward(
                 continue
             if node._saved is None:  # released by an earlier backward
                 _raise_freed(node)
-            if node._hooks:
-                for hook in node._hooks:
-                    replaced = hook(grad_out)
-                    if replaced is not None:
-                        grad_out = replaced
-            if node._retained:
-                for ref in node._retained:
-                    owner = ref()
-                    if owner is not None:
-                        owner.grad = _accumulate(owner.grad, grad_out, create_graph, handed_out)
-            if wanted and node in wanted:
-                k = wanted[node]
-                results[k] = _accumulate(results[k], grad_out, create_graph, handed_out)
-            if plain and node.array_backward:
-                grad_ins = _as_tensors(type(node).backward(node, grad_out.data))
+            if node._hooks or node._retained or (wanted and node in wanted):
+                grad_out = _visit_node(node, grad_out, plain, wanted, results, handed_out)
+            if plain and not node.array_backward:
+                grad_ins = _backward_on_tensors(node, grad_out)
             else:
                 grad_ins = type(node).backward(node, grad_out)
                 if type(grad_ins) is not tuple:
                     grad_ins = (grad_ins,)
             parents = node.parents
             if watch:
-                if _anomaly_mode:
-                    _check_finite(node, grad_ins)
-                if trace is not None:
-                    trace(node, grad_out, grad_ins)
+                _watch(node, grad_out, grad_ins, plain, trace)
             if len(grad_ins) != len(parents):
                 raise RuntimeError(
                     f"{node.name()}: backward returned {len(grad_ins)} gradients for "
@@ -418,16 +409,12 @@ def run_backward(
                 if g is None or not t._requires_grad:
                     continue
                 data = t.data
-                gd = g.data
-                if gd.shape != data.shape:
-                    # Broadcasting is undone here, once, for every op.
-                    g = g._sum_to_shape(data.shape, node)
-                    gd = g.data
-                if gd.dtype is not data.dtype and gd.dtype != data.dtype:
-                    g = g.to(data.dtype)
+                gd = g if plain else g.data
+                if type(gd) is not np.ndarray or gd.shape != data.shape or gd.dtype != data.dtype:
+                    g = _fit(g, data, node, plain)
                 fn = t.grad_fn
                 if fn is None:
-                    _deliver_leaf(t, g, wanted, results, create_graph, handed_out)
+                    _deliver_leaf(t, g, plain, wanted, results, handed_out)
                 elif fn in grads:
                     grads[fn] = grads[fn] + g
                 else:
@@ -441,10 +428,8 @@ def run_backward(
     return results if inputs is not None else None
 
 
-def _as_tensor(a: Any) -> Tensor | None:
-    """An array an array_backward returned (or None), as a gradient Tensor."""
-    if a is None:
-        return None
+def _as_tensor(a: Any) -> Tensor:
+    """A gradient array (or numpy scalar) as a Tensor that is not part of any graph."""
     t = _new_object(_Tensor)
     t.data = a if type(a) is np.ndarray else np.asarray(a)  # numpy gives scalars for 0-d
     t.grad = t.grad_fn = t._hooks = None
@@ -452,11 +437,57 @@ def _as_tensor(a: Any) -> Tensor | None:
     return t
 
 
-def _as_tensors(raw: Any) -> tuple[Tensor | None, ...]:
-    """What an array_backward returned, as a tuple of gradient Tensors."""
-    if type(raw) is tuple:
-        return tuple([_as_tensor(a) for a in raw])
-    return (_as_tensor(raw),)
+def _backward_on_tensors(node: Function, grad_out: np.ndarray) -> tuple[Any, ...]:
+    """A plain backward of an op whose formula needs Tensors: Tensor in, arrays out."""
+    grad_ins = type(node).backward(node, _as_tensor(grad_out))
+    if type(grad_ins) is not tuple:
+        grad_ins = (grad_ins,)
+    return tuple([None if g is None else g.data for g in grad_ins])
+
+
+def _fit(g: Any, data: np.ndarray, node: Function, plain: bool) -> Any:
+    """The gradient g for an input array `data`: broadcasting summed out, cast to its dtype."""
+    t = _as_tensor(g) if plain else g
+    if t.data.shape != data.shape:
+        # Broadcasting is undone here, once, for every op.
+        t = t._sum_to_shape(data.shape, node)
+    if t.data.dtype != data.dtype:
+        t = t.to(data.dtype)
+    return t.data if plain else t
+
+
+def _visit_node(
+    node: Function, grad_out: Any, plain: bool, wanted: dict[Any, int], results: list[Tensor | None],
+    handed_out: set[int],
+) -> Any:
+    """Run the node's tensor hooks and fill retained .grad and grad() results; returns the gradient."""
+    g = _as_tensor(grad_out) if plain else grad_out
+    if node._hooks:
+        for hook in node._hooks:
+            replaced = hook(g)
+            if replaced is not None:
+                g = replaced
+    if node._retained:
+        for ref in node._retained:
+            owner = ref()
+            if owner is not None:
+                owner.grad = _accumulate(owner.grad, g, not plain, handed_out)
+    if wanted and node in wanted:
+        k = wanted[node]
+        results[k] = _accumulate(results[k], g, not plain, handed_out)
+    return g.data if plain else g
+
+
+def _watch(node: Function, grad_out: Any, grad_ins: tuple[Any, ...], plain: bool,
+           trace: Callable[[Function, Tensor, tuple[Any, ...]], None] | None) -> None:
+    """detect_anomaly's check and the trace callback, both of which see Tensors."""
+    if plain:
+        grad_out = _as_tensor(grad_out)
+        grad_ins = tuple([None if g is None else _as_tensor(g) for g in grad_ins])
+    if _anomaly_mode:
+        _check_finite(node, grad_ins)
+    if trace is not None:
+        trace(node, grad_out, grad_ins)
 
 
 def _raise_freed(node: Function) -> None:
@@ -473,24 +504,38 @@ def _accumulate(current: Tensor | None, g: Tensor, create_graph: bool, handed_ou
         return current + g
     if create_graph:
         return g
-    # A .grad must be its tensor's own writable array, since users update gradients in place
-    # (clip_grad_norm_, zero_()). Ops may hand one array to several inputs (z = x + y gives
-    # both the same g; a reshape gives a view of it) or give a read-only broadcast view, so copy
-    # exactly then: when the array is read-only or its memory was already handed out.
-    data = g.data
+    return _own_grad(g.data, handed_out)
+
+
+def _own_grad(data: np.ndarray, handed_out: set[int]) -> Tensor:
+    """A first ``.grad`` made of `data`, copied only if it must be.
+
+    A .grad must be its tensor's own writable array, since users update gradients in place
+    (clip_grad_norm_, zero_()). Ops may hand one array to several inputs (z = x + y gives both
+    the same g; a reshape gives a view of it) or give a read-only broadcast view, so copy
+    exactly then: when the array is read-only or its memory was already handed out.
+    """
     root = data
     while isinstance(root.base, np.ndarray):
         root = root.base
     if not data.flags.writeable or id(root) in handed_out:
         data = root = np.array(data)
     handed_out.add(id(root))
-    return _Tensor._make(data, None)
+    t = _new_object(_Tensor)
+    t.data = data
+    t.grad = t.grad_fn = t._hooks = None
+    t._requires_grad = False
+    return t
 
 
 def _deliver_leaf(
-    t: Tensor, g: Tensor, wanted: dict[Any, int], results: list[Tensor | None], create_graph: bool,
-    handed_out: set[int],
+    t: Tensor, g: Any, plain: bool, wanted: dict[Any, int], results: list[Tensor | None], handed_out: set[int],
 ) -> None:
+    """Give a leaf its gradient g (an array in a plain backward): its hooks, then .grad or grad()'s result."""
+    if plain and t.grad is None and not t._hooks and not wanted:
+        t.grad = _own_grad(g, handed_out)  # the common case: a parameter's first gradient
+        return
+    g = _as_tensor(g) if plain else g
     if t._hooks:
         for hook in t._hooks:
             replaced = hook(g)
@@ -499,9 +544,9 @@ def _deliver_leaf(
     if wanted:
         k = wanted.get(id(t))
         if k is not None:
-            results[k] = _accumulate(results[k], g, create_graph, handed_out)
+            results[k] = _accumulate(results[k], g, not plain, handed_out)
         return
-    t.grad = _accumulate(t.grad, g, create_graph, handed_out)
+    t.grad = _accumulate(t.grad, g, not plain, handed_out)
 
 
 def _seed_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, op: str) -> list[Tensor]:
@@ -515,7 +560,9 @@ def _seed_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, o
                     f"{k} has shape {tuple(out.shape)}; pass gradient= (a Tensor of that shape), "
                     "or reduce it first (e.g. .sum())"
                 )
-            seeds.append(_Tensor._make(np.ones(out.data.shape, out.data.dtype), None))
+            seed = np.empty(out.data.shape, out.data.dtype)  # np.ones, without its Python wrapper
+            seed.fill(1)
+            seeds.append(_Tensor._make(seed, None))
             continue
         if not isinstance(given, _tensor.Tensor):
             given = _tensor.Tensor(given, dtype=out.dtype)

@@ -146,8 +146,10 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
             accepted += f" or class probabilities (float) of shape {input.shape}"
         raise ValueError(f"{op}: target of shape {target.shape} and dtype {t.dtype} does not fit input of shape {input.shape}; expected {accepted}")
     t = t.reshape(-1)
-    lo, hi = (int(t.min()), int(t.max())) if t.size else (0, 0)
-    if lo >= 0 and hi < c and not 0 <= ignore_index < c:
+    # One max of the labels read as unsigned integers checks both ends: a negative label
+    # becomes a huge unsigned number (two's complement), so max < C means all are in [0, C).
+    in_range = t.size == 0 or int(t.view(f"u{t.itemsize}").max()) < c
+    if in_range and not 0 <= ignore_index < c:
         if weight is None and not eps:
             return z, None, t, float(t.size), batch  # the common case: plain labels, none ignored
         rows = np.arange(t.size)

@@ -64,12 +64,13 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """z = x Wᵀ + b over the last dim of x (…, in_features)."""
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        data = input.data
+        if not data.shape or data.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r}: expected input with {self.in_features} features in its last dim, got "
                 f"input of shape {input.shape}"
             )
-        if input.data.dtype is self.weight.data.dtype:
+        if data.dtype is self.weight.data.dtype:
             # The hot path of every MLP: shapes and dtypes are already known to fit.
             bias = self.bias
             return N.Linear.apply(input, self.weight) if bias is None else N.Linear.apply(input, self.weight, bias)

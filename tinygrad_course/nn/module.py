@@ -296,10 +296,15 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to None (default) or to zeros."""
+        if set_to_none:
+            # Straight through the modules' registries (no list of parameters is needed).
+            for module in self._walk():
+                for p in module._parameters.values():
+                    if p is not None:
+                        p.grad = None
+            return
         for p in self.parameters():
-            if set_to_none:
-                p.grad = None
-            elif p.grad is not None:
+            if p.grad is not None:
                 # A fresh array: a .grad may share memory with another tensor's gradient.
                 p.grad = Tensor._make(np.zeros_like(p.data), None)
 
@@ -385,4 +390,5 @@ def _collect_modules(module: Module, found: dict[Module, None]) -> None:
     for child in module._modules.values():
         if child is not None and child not in found:
             found[child] = None
-            _collect_modules(child, found)
+            if child._modules:  # most layers have no children: no call for them
+                _collect_modules(child, found)

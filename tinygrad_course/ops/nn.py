@@ -38,9 +38,11 @@ class Linear(Function):
     def backward(ctx, g):
         a, w = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        g2 = g.reshape(-1, g.shape[-1])  # every leading dim of a batch is a sample
+        g2, a2 = g, a
+        if len(g.shape) != 2:  # every leading dim of a batch is a sample
+            g2, a2 = g.reshape(-1, g.shape[-1]), a.reshape(-1, a.shape[-1])
         ga = g @ w if needs[0] else None
-        gw = g2.T @ a.reshape(-1, a.shape[-1]) if needs[1] else None
+        gw = g2.T @ a2 if needs[1] else None
         if len(needs) == 2:
             return ga, gw
         return ga, gw, (g2.sum(0) if needs[2] else None)
@@ -66,7 +68,8 @@ class SoftmaxCrossEntropy(Function):
         ctx.p, ctx.q, ctx.labels, ctx.scale = e, q, labels, scale
         ctx.save_for_backward(z)
         if labels is not None:
-            picked = logp[np.arange(labels.size), labels]  # log p_{i,yᵢ}
+            ctx.rows = np.arange(labels.size)
+            picked = logp[ctx.rows, labels]  # log p_{i,yᵢ}
             if scale is None:
                 return -picked
             return np.asarray(-picked.sum() * scale, dtype=z.dtype)
@@ -87,16 +90,16 @@ class SoftmaxCrossEntropy(Function):
             # Plain backward: δ = (p Σq − q) · g on arrays (p − q for one-hot rows).
             if labels is not None:
                 delta = ctx.p.copy()  # a copy: p stays valid for a second backward (retain_graph)
-                delta[np.arange(labels.size), labels] -= 1.0
+                delta[ctx.rows, labels] -= 1.0
             else:
                 delta = ctx.p - q if one_hot else ctx.p * qsum - q
-            factor = g.data[:, None] if scale is None else g.data * np.asarray(scale, dtype=g.dtype)
-            delta *= factor
+            gd = g.data
+            delta *= gd[:, None] if scale is None else float(gd) * scale  # g is 0-d for a reduction
             return Tensor._make(delta, None)
         # create_graph: p must be a function of z (softmax as Tensor ops) for second derivatives.
         if labels is not None:
             q = np.zeros_like(ctx.p)
-            q[np.arange(labels.size), labels] = 1.0
+            q[ctx.rows, labels] = 1.0
         p = z.softmax(1)
         delta = p - Tensor._make(q, None) if one_hot else p * Tensor._make(qsum, None) - Tensor._make(q, None)
         return delta * g.unsqueeze(1) if scale is None else delta * (g * scale)
