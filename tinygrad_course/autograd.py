@@ -515,12 +515,15 @@ def _own_grad(data: np.ndarray, handed_out: set[int]) -> Tensor:
     the same g; a reshape gives a view of it) or give a read-only broadcast view, so copy
     exactly then: when the array is read-only or its memory was already handed out.
     """
-    root = data
-    while isinstance(root.base, np.ndarray):
-        root = root.base
-    if not data.flags.writeable or id(root) in handed_out:
-        data = root = np.array(data)
-    handed_out.add(id(root))
+    if data.base is None and id(data) not in handed_out and data.flags.writeable:
+        handed_out.add(id(data))  # the usual case: a fresh array that owns its memory
+    else:
+        root = data
+        while isinstance(root.base, np.ndarray):
+            root = root.base
+        if not data.flags.writeable or id(root) in handed_out:
+            data = root = np.array(data)
+        handed_out.add(id(root))
     t = _new_object(_Tensor)
     t.data = data
     t.grad = t.grad_fn = t._hooks = None
@@ -560,9 +563,9 @@ def _seed_grads(outputs: Sequence[Tensor], grad_outputs: Sequence[Any] | None, o
                     f"{k} has shape {tuple(out.shape)}; pass gradient= (a Tensor of that shape), "
                     "or reduce it first (e.g. .sum())"
                 )
-            seed = np.empty(out.data.shape, out.data.dtype)  # np.ones, without its Python wrapper
-            seed.fill(1)
-            seeds.append(_Tensor._make(seed, None))
+            # ∂out/∂out = 1; a 0-d loss (the usual case) gets it in one call, without np.ones's wrapper
+            shape, dtype = out.data.shape, out.data.dtype
+            seeds.append(_Tensor._make(np.array(1, dtype) if not shape else np.ones(shape, dtype), None))
             continue
         if not isinstance(given, _tensor.Tensor):
             given = _tensor.Tensor(given, dtype=out.dtype)

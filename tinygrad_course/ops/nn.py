@@ -89,7 +89,10 @@ class SoftmaxCrossEntropy(Function):
         if not is_grad_enabled():
             # Plain backward: δ = (p Σq − q) · g on arrays (p − q for one-hot rows).
             if labels is not None:
-                delta = ctx.p.copy()  # a copy: p stays valid for a second backward (retain_graph)
+                # p becomes δ in place (as in the lecture's code, no copy); a second backward
+                # through this node (retain_graph=True) finds it used up and recomputes p from z.
+                delta = ctx.p if ctx.p is not None else _softmax_rows(z.data)
+                ctx.p = None
                 delta[ctx.rows, labels] -= 1.0
             else:
                 delta = ctx.p - q if one_hot else ctx.p * qsum - q
@@ -98,11 +101,18 @@ class SoftmaxCrossEntropy(Function):
             return Tensor._make(delta, None)
         # create_graph: p must be a function of z (softmax as Tensor ops) for second derivatives.
         if labels is not None:
-            q = np.zeros_like(ctx.p)
+            q = np.zeros_like(z.data)
             q[ctx.rows, labels] = 1.0
         p = z.softmax(1)
         delta = p - Tensor._make(q, None) if one_hot else p * Tensor._make(qsum, None) - Tensor._make(q, None)
         return delta * g.unsqueeze(1) if scale is None else delta * (g * scale)
+
+
+def _softmax_rows(z: np.ndarray) -> np.ndarray:
+    """softmax along dim 1 of z (M, C), shifted by the row maximum so that exp never overflows."""
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e /= e.sum(axis=1, keepdims=True)
+    return e
 
 
 class Softplus(Function):

@@ -6,7 +6,8 @@ update math never builds a graph: it works on the arrays only, so it needs no ``
 
 Gradient arrays are only ever read: the engine may hand one array to several parameters
 (``a + b``) or a read-only broadcast view, so writing into ``p.grad.data`` would be wrong.
-Intermediate results go into a reused scratch workspace, so a step allocates no arrays.
+Intermediate results go into a reused scratch workspace, so a step allocates no arrays (plain
+SGD excepted: its one temporary η ∇C measured faster from numpy's allocator).
 """
 
 from __future__ import annotations
