@@ -363,11 +363,13 @@ def run_backward(
     grads: dict[Function, Any] = {}
     # ids of the arrays (their memory owners) given to a .grad in this pass, starting with the
     # caller's seeds: a later gradient sharing that memory is copied (see _accumulate).
-    handed_out = {id(g.data if g.data.base is None else g.data.base) for g in root_grads}
+    handed_out: set[int] = set()
     root_nodes = []
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
-        g = g.data if plain else g
+        seed = g.data
+        handed_out.add(id(seed if seed.base is None else seed.base))
+        g = seed if plain else g
         if node is None:
             # backward() on a leaf: its gradient is the seed itself.
             _deliver_leaf(t, g, plain, wanted, results, handed_out)
@@ -414,7 +416,10 @@ def run_backward(
                     g = _fit(g, data, node, plain)
                 fn = t.grad_fn
                 if fn is None:
-                    _deliver_leaf(t, g, plain, wanted, results, handed_out)
+                    if plain and t.grad is None and not t._hooks and not wanted:
+                        t.grad = _own_grad(g, handed_out)  # the usual case: a parameter's first gradient
+                    else:
+                        _deliver_leaf(t, g, plain, wanted, results, handed_out)
                 elif fn in grads:
                     grads[fn] = grads[fn] + g
                 else:
@@ -535,9 +540,6 @@ def _deliver_leaf(
     t: Tensor, g: Any, plain: bool, wanted: dict[Any, int], results: list[Tensor | None], handed_out: set[int],
 ) -> None:
     """Give a leaf its gradient g (an array in a plain backward): its hooks, then .grad or grad()'s result."""
-    if plain and t.grad is None and not t._hooks and not wanted:
-        t.grad = _own_grad(g, handed_out)  # the common case: a parameter's first gradient
-        return
     g = _as_tensor(g) if plain else g
     if t._hooks:
         for hook in t._hooks:
@@ -585,7 +587,7 @@ def backward(
     create_graph: bool = False,
 ) -> None:
     """Accumulate ∂tensor/∂leaf (times `gradient`) into ``.grad`` of every leaf that requires grad."""
-    if not tensor.requires_grad:
+    if not tensor._requires_grad:
         raise RuntimeError(
             f"backward: tensor of shape {tuple(tensor.shape)} does not require grad and has no "
             "grad_fn; set requires_grad=True on the leaves you want gradients for"
