@@ -5,7 +5,7 @@ equations (1)–(4) (δᴸ = ∂c/∂a ⊙ g'(zᴸ), δˡ = δˡ⁺¹ W ⊙ g'(z
 the update W ← W − η ∂c/∂W; the convolution as im2col (a strided view) + GEMM. Both run in
 the same process on the same data and weights; the script prints the medians and the ratio.
 
-    python3 bench/nn.py [--repeat 50] [--profile mlp|conv]
+    python3 bench/nn.py [--repeat 300] [--profile mlp|conv]
 """
 
 from __future__ import annotations
@@ -33,9 +33,10 @@ from tinygrad_course.nn import functional as F  # noqa: E402
 LR = 0.01
 
 
-def median_times(ours: Callable[[], object], ref: Callable[[], object], repeat: int) -> tuple[float, float]:
+def median_times(ours: Callable[[], object], ref: Callable[[], object], repeat: int) -> tuple[float, float, list[float]]:
     """Median wall times (s) of two steps, run interleaved (alternating which goes first) after
-    warm-up, so that a load change on the machine hits both alike."""
+    warm-up, so that a load change on the machine hits both alike; also the quartiles of the
+    per-pair ratios ours/ref, which show how far the machine's noise moves the ratio."""
     for _ in range(3):
         ours()
         ref()
@@ -46,7 +47,8 @@ def median_times(ours: Callable[[], object], ref: Callable[[], object], repeat: 
             t0 = time.perf_counter()
             step()
             times.append(time.perf_counter() - t0)
-    return statistics.median(t_ours), statistics.median(t_ref)
+    ratios = [a / b for a, b in zip(t_ours, t_ref)]
+    return statistics.median(t_ours), statistics.median(t_ref), statistics.quantiles(ratios, n=4)
 
 
 def keep_freed_memory() -> bool:
@@ -110,7 +112,7 @@ def mlp_ours_step(model: nn.Module, x: tc.Tensor, y: tc.Tensor) -> float:
     return loss.data
 
 
-def bench_mlp(repeat: int, profile: bool) -> tuple[float, float]:
+def bench_mlp(repeat: int, profile: bool) -> tuple[float, float, list[float]]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((128, 784)).astype(np.float32)
     y = rng.integers(0, 10, 128)
@@ -148,7 +150,7 @@ def conv_numpy_step(x: np.ndarray, y: np.ndarray, params: list[np.ndarray]) -> f
     return loss
 
 
-def bench_conv(repeat: int, profile: bool) -> tuple[float, float]:
+def bench_conv(repeat: int, profile: bool) -> tuple[float, float, list[float]]:
     rng = np.random.default_rng(1)
     x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
     y = rng.integers(0, 10, 64)
@@ -173,19 +175,19 @@ def run_profile(step: Callable[[], object]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--profile", choices=("mlp", "conv"), default=None)
     parser.add_argument("--default-malloc", action="store_true", help="leave glibc's trimming on (page faults)")
     args = parser.parse_args()
     if not args.default_malloc:
         print("malloc: freed memory kept (no page faults from heap trimming):", keep_freed_memory())
-    print(f"{'step':<44} {'ours (ms)':>10} {'numpy (ms)':>11} {'ratio':>7} {'target':>7}")
+    print(f"{'step':<44} {'ours (ms)':>10} {'numpy (ms)':>11} {'ratio':>7} {'target':>7}  pair ratios q1–q3")
     rows = [
         ("MLP 784-256-128-10, batch 128, SGD", bench_mlp(args.repeat, args.profile == "mlp"), 1.1),
         ("Conv2d(1→8,3×3)+ReLU+Linear, (64,1,28,28)", bench_conv(args.repeat, args.profile == "conv"), 1.3),
     ]
-    for name, (ours, ref), target in rows:
-        print(f"{name:<44} {ours * 1e3:>10.3f} {ref * 1e3:>11.3f} {ours / ref:>6.2f}× {target:>6.1f}×")
+    for name, (ours, ref, (q1, _, q3)), target in rows:
+        print(f"{name:<44} {ours * 1e3:>10.3f} {ref * 1e3:>11.3f} {ours / ref:>6.2f}× {target:>6.1f}×  {q1:.2f}–{q3:.2f}")
 
 
 if __name__ == "__main__":
