@@ -148,7 +148,7 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
     t = t.reshape(-1)
     # One max of the labels read as unsigned integers checks both ends: a negative label
     # becomes a huge unsigned number (two's complement), so max < C means all are in [0, C).
-    in_range = t.size == 0 or int(t.view(f"u{t.itemsize}").max()) < c
+    in_range = t.size == 0 or int(np.maximum.reduce(t.view(f"u{t.itemsize}"))) < c
     if in_range and not 0 <= ignore_index < c:
         if weight is None and not eps:
             return z, None, t, float(t.size), batch  # the common case: plain labels, none ignored

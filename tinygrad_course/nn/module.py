@@ -80,7 +80,7 @@ class Module:
         stack = autograd._module_stack
         stack.append(self)
         try:
-            return self.forward(*args, **kwargs)
+            return self.forward(*args, **kwargs) if kwargs else self.forward(*args)
         finally:
             stack.pop()
 

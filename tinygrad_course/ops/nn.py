@@ -59,9 +59,11 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, z, q=None, labels=None, scale=None):
-        shifted = z - z.max(axis=1, keepdims=True)
+        # The reductions are called as ufunc methods (z.max(axis=1) is np.maximum.reduce behind a
+        # Python wrapper): this op runs once per training step, on a small array.
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
         e = np.exp(shifted)
-        s = e.sum(axis=1, keepdims=True)
+        s = np.add.reduce(e, axis=1, keepdims=True)
         logp = shifted
         logp -= np.log(s)  # in place: shifted is not needed any more
         e /= s  # e is now p = softmax(z), kept for backward
@@ -72,7 +74,7 @@ class SoftmaxCrossEntropy(Function):
             picked = logp[ctx.rows, labels]  # log p_{i,yᵢ}
             if scale is None:
                 return -picked
-            return np.asarray(-picked.sum() * scale, dtype=z.dtype)
+            return np.asarray(np.add.reduce(picked) * -scale, dtype=z.dtype)
         if scale is None:
             return -np.einsum("ik,ik->i", q, logp)
         return np.asarray(-np.vdot(q, logp) * scale, dtype=z.dtype)
