@@ -147,7 +147,10 @@ class Function:
         y = Cube.apply(x)
 
     A backward made only of arithmetic operators (as Cube's) may set ``array_backward = True``:
-    a plain backward then runs it on numpy arrays, which is several times cheaper per step.
+    a plain backward then runs it on numpy arrays, which is several times cheaper per step. (A
+    backward that needs Tensor-only ops for create_graph may also set it and branch on
+    `is_grad_enabled()`: arrays when it is False, Tensors when True, as Conv2d and
+    SoftmaxCrossEntropy do.)
     """
 
     # Class-level defaults keep the common node small; instances set these only when used.
@@ -162,10 +165,11 @@ class Function:
     # True for elementwise ops whose inputs broadcast: a failure then gets a message naming
     # the op and the shapes (see explain_broadcast).
     broadcasts = False
-    # True for ops whose backward uses only arithmetic operators (and numpy functions of
-    # constant arrays): such a formula means the same on numpy arrays as on Tensors, so a plain
-    # backward (no create_graph) runs it on the arrays directly, without making a Tensor op per
-    # step; with create_graph it runs on Tensors and records the graph, as every backward does.
+    # True for ops whose backward takes numpy arrays in a plain backward (no create_graph):
+    # grad_output and saved_tensors are then the arrays, and it returns arrays, so no Tensor
+    # op is made per step; with create_graph it gets Tensors and records the graph, as every
+    # backward does. A formula of arithmetic operators (and numpy functions of constant arrays)
+    # means the same on both; other backwards branch on is_grad_enabled().
     array_backward = False
 
     @staticmethod

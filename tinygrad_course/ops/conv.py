@@ -17,7 +17,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from tinygrad_course.autograd import Function, is_grad_enabled
-from tinygrad_course.tensor import Tensor
 
 Pair = tuple[int, int]
 
@@ -109,6 +108,8 @@ class Conv2d(Function):
         ctx.args = (x.shape, (kh, kw), stride, padding, dilation, groups, (n, oh, ow))
         return z
 
+    array_backward = True  # arrays in a plain backward (the first branch below)
+
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
@@ -118,17 +119,17 @@ class Conv2d(Function):
         cout, cin_g = w.shape[0], w.shape[1]
         k = cin_g * kernel[0] * kernel[1]
         if not is_grad_enabled():
-            # Plain backward (no create_graph): the same formulas on arrays, reusing X_col.
-            delta = g.data.reshape(n, groups, cout // groups, oh * ow)  # δ per image and group
+            # Plain backward (no create_graph): g, x and w are arrays; X_col is reused.
+            delta = g.reshape(n, groups, cout // groups, oh * ow)  # δ per image and group
             gx = gw = gb = None
             if needs[1]:
-                gw = Tensor._make((delta @ ctx.cols.transpose(0, 1, 3, 2)).sum(0).reshape(w.shape), None)  # eq. 3
+                gw = (delta @ ctx.cols.transpose(0, 1, 3, 2)).sum(0).reshape(w.shape)  # eq. 3
             if needs[0]:
-                gcols = w.data.reshape(groups, cout // groups, k).transpose(0, 2, 1) @ delta  # eq. 2
+                gcols = w.reshape(groups, cout // groups, k).transpose(0, 2, 1) @ delta  # eq. 2
                 gcols = gcols.reshape(n, cin_g * groups, kernel[0], kernel[1], oh, ow)
-                gx = Tensor._make(col2im(gcols, shape, kernel, stride, padding, dilation), None)
+                gx = col2im(gcols, shape, kernel, stride, padding, dilation)
             if has_bias and needs[2]:
-                gb = Tensor._make(g.data.sum((0, 2, 3)), None)  # eq. 4
+                gb = g.sum((0, 2, 3))  # eq. 4
             return (gx, gw, gb) if has_bias else (gx, gw)
         # create_graph: the same formulas with Tensor ops, so they are differentiable again.
         delta = g.reshape(n, groups, cout // groups, oh * ow)

@@ -79,6 +79,8 @@ class SoftmaxCrossEntropy(Function):
             return -np.einsum("ik,ik->i", q, logp)
         return np.asarray(-np.vdot(q, logp) * scale, dtype=z.dtype)
 
+    array_backward = True  # arrays in a plain backward (the first branch below)
+
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
@@ -89,18 +91,17 @@ class SoftmaxCrossEntropy(Function):
             qsum = q.sum(axis=1, keepdims=True)
             one_hot = bool((qsum == 1.0).all())
         if not is_grad_enabled():
-            # Plain backward: δ = (p Σq − q) · g on arrays (p − q for one-hot rows).
+            # Plain backward: δ = (p Σq − q) · g on arrays (p − q for one-hot rows); g and z are arrays.
             if labels is not None:
                 # p becomes δ in place (as in the lecture's code, no copy); a second backward
                 # through this node (retain_graph=True) finds it used up and recomputes p from z.
-                delta = ctx.p if ctx.p is not None else _softmax_rows(z.data)
+                delta = ctx.p if ctx.p is not None else _softmax_rows(z)
                 ctx.p = None
                 delta[ctx.rows, labels] -= 1.0
             else:
                 delta = ctx.p - q if one_hot else ctx.p * qsum - q
-            gd = g.data
-            delta *= gd[:, None] if scale is None else float(gd) * scale  # g is 0-d for a reduction
-            return Tensor._make(delta, None)
+            delta *= g[:, None] if scale is None else float(g) * scale  # g is 0-d for a reduction
+            return delta
         # create_graph: p must be a function of z (softmax as Tensor ops) for second derivatives.
         if labels is not None:
             q = np.zeros_like(z.data)
