@@ -596,7 +596,11 @@ def backward(
             f"backward: tensor of shape {tuple(tensor.shape)} does not require grad and has no "
             "grad_fn; set requires_grad=True on the leaves you want gradients for"
         )
-    seeds = _seed_grads([tensor], None if gradient is None else [gradient], "backward")
+    if gradient is None and tensor.data.shape == ():
+        # The usual call, loss.backward() on a 0-d loss: the seed ∂loss/∂loss = 1 directly.
+        seeds = [_Tensor._make(np.array(1, tensor.data.dtype), None)]
+    else:
+        seeds = _seed_grads([tensor], None if gradient is None else [gradient], "backward")
     run_backward([tensor], seeds, retain_graph=retain_graph or create_graph, create_graph=create_graph)
 
 

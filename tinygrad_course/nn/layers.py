@@ -70,10 +70,10 @@ class Linear(Module):
                 f"{self!r}: expected input with {self.in_features} features in its last dim, got "
                 f"input of shape {input.shape}"
             )
-        if data.dtype is self.weight.data.dtype:
+        weight, bias = self.weight, self.bias
+        if data.dtype is weight.data.dtype:
             # The hot path of every MLP: shapes and dtypes are already known to fit.
-            bias = self.bias
-            return N.Linear.apply(input, self.weight) if bias is None else N.Linear.apply(input, self.weight, bias)
+            return N.Linear.apply(input, weight) if bias is None else N.Linear.apply(input, weight, bias)
         return F.linear(input, self.weight, self.bias)  # raises its dtype error
 
     def extra_repr(self) -> str:

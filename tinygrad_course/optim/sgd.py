@@ -87,8 +87,10 @@ class SGD(Optimizer):
             # allocator measured 6% faster per training step than a workspace slot.
             for p in group["params"]:
                 if p.grad is not None:
-                    param = p.data
-                    param -= lr * self._grad_of(p)
+                    param, grad = p.data, p.grad.data
+                    if grad.shape != param.shape:
+                        self._grad_of(p)  # raises, naming both shapes
+                    param -= lr * grad
             return
         workspace = self._workspace
         for p in group["params"]:
