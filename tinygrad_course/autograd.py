@@ -472,10 +472,7 @@ def _visit_node(
     """Run the node's tensor hooks and fill retained .grad and grad() results; returns the gradient."""
     g = _as_tensor(grad_out) if plain else grad_out
     if node._hooks:
-        for hook in node._hooks:
-            replaced = hook(g)
-            if replaced is not None:
-                g = replaced
+        g = _run_hooks(node._hooks, g)
     if node._retained:
         for ref in node._retained:
             owner = ref()
@@ -485,6 +482,15 @@ def _visit_node(
         k = wanted[node]
         results[k] = _accumulate(results[k], g, not plain, handed_out)
     return g.data if plain else g
+
+
+def _run_hooks(hooks: list[Callable[[Tensor], Tensor | None]], g: Tensor) -> Tensor:
+    """Call each tensor hook on g in turn; a hook may return a gradient to use instead."""
+    for hook in hooks:
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g
 
 
 def _watch(node: Function, grad_out: Any, grad_ins: tuple[Any, ...], plain: bool,
@@ -546,10 +552,7 @@ def _deliver_leaf(
     """Give a leaf its gradient g (an array in a plain backward): its hooks, then .grad or grad()'s result."""
     g = _as_tensor(g) if plain else g
     if t._hooks:
-        for hook in t._hooks:
-            replaced = hook(g)
-            if replaced is not None:
-                g = replaced
+        g = _run_hooks(t._hooks, g)
     if wanted:
         k = wanted.get(id(t))
         if k is not None:
