@@ -1,7 +1,10 @@
-"""Optimizers vs references written from the published update rules (numpy, float64).
+"""Optimizers vs the reference rules of tinygrad_course.optim._reference (numpy, float64).
 
-Every optimizer and option combination runs 50 steps on a fixed quadratic and on a small MLP
-(raw Tensors, no nn) from a fixed seed; the parameters must match the reference to rtol 1e-10.
+The rules are stated once, in ``optim/_reference.py``, line for line like the optimizers'
+docstrings (the formulas of the papers and the torch.optim documentation); the wrappers below
+only supply PyTorch's default hyper-parameters. Every optimizer and option combination runs 50
+steps on a fixed quadratic and on a small MLP (raw Tensors, no nn) from a fixed seed; the
+parameters must match the reference to rtol 1e-10.
 """
 
 from __future__ import annotations
@@ -13,76 +16,102 @@ import pytest
 
 import tinygrad_course as tc
 from tinygrad_course import optim
+from tinygrad_course.optim import _reference
 from tinygrad_course.serialization import load, save
 
 # ----------------------------------------------------------------------------- references
-# Each takes the parameter p, the gradient g of the objective and a dict of its own state,
-# and returns the new p, following the formulas in the papers / the torch.optim documentation.
+# Each takes the parameter p, the gradient g of the objective and a dict of its own state
+# (updated in place), and returns the new p, by the rule in optim/_reference.py.
+
+
+def _apply(rule, p, g, st, **hyperparameters):
+    new_p, new_state = rule(p, g, st, **hyperparameters)
+    st.clear()
+    st.update(new_state)
+    return new_p
 
 
 def ref_sgd(p, g, st, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
-    if maximize:
-        g = -g
-    if weight_decay:
-        g = g + weight_decay * p
-    if momentum:
-        st["b"] = g.copy() if "b" not in st else momentum * st["b"] + (1 - dampening) * g
-        g = g + momentum * st["b"] if nesterov else st["b"]
-    return p - lr * g
+    return _apply(
+        _reference.sgd,
+        p,
+        g,
+        st,
+        lr=lr,
+        momentum=momentum,
+        dampening=dampening,
+        weight_decay=weight_decay,
+        nesterov=nesterov,
+        maximize=maximize,
+    )
 
 
 def ref_adam(
     p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, decoupled=False
 ):
-    b1, b2 = betas
-    t = st["t"] = st.get("t", 0) + 1
-    if maximize:
-        g = -g
-    if weight_decay and decoupled:
-        p = p * (1 - lr * weight_decay)
-    elif weight_decay:
-        g = g + weight_decay * p
-    m = st["m"] = b1 * st.get("m", 0.0) + (1 - b1) * g
-    v = st["v"] = b2 * st.get("v", 0.0) + (1 - b2) * g * g
-    if amsgrad:
-        v = st["vmax"] = np.maximum(st.get("vmax", 0.0), v)
-    m_hat = m / (1 - b1**t)
-    v_hat = v / (1 - b2**t)
-    return p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return _apply(
+        _reference.adam,
+        p,
+        g,
+        st,
+        lr=lr,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        maximize=maximize,
+        decoupled_weight_decay=decoupled,
+    )
 
 
-def ref_adamw(p, g, st, weight_decay=1e-2, **kw):
-    return ref_adam(p, g, st, weight_decay=weight_decay, decoupled=True, **kw)
+def ref_adamw(p, g, st, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False):
+    return _apply(
+        _reference.adamw,
+        p,
+        g,
+        st,
+        lr=lr,
+        betas=betas,
+        eps=eps,
+        weight_decay=weight_decay,
+        amsgrad=amsgrad,
+        maximize=maximize,
+    )
 
 
 def ref_rmsprop(
     p, g, st, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False
 ):
-    if maximize:
-        g = -g
-    if weight_decay:
-        g = g + weight_decay * p
-    v = st["v"] = alpha * st.get("v", 0.0) + (1 - alpha) * g * g
-    if centered:
-        gbar = st["gbar"] = alpha * st.get("gbar", 0.0) + (1 - alpha) * g
-        v = v - gbar * gbar
-    if momentum > 0:
-        st["b"] = momentum * st.get("b", 0.0) + g / (np.sqrt(v) + eps)
-        return p - lr * st["b"]
-    return p - lr * g / (np.sqrt(v) + eps)
+    return _apply(
+        _reference.rmsprop,
+        p,
+        g,
+        st,
+        lr=lr,
+        alpha=alpha,
+        eps=eps,
+        weight_decay=weight_decay,
+        momentum=momentum,
+        centered=centered,
+        maximize=maximize,
+    )
 
 
 def ref_adagrad(
     p, g, st, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False
 ):
-    t = st["t"] = st.get("t", 0) + 1
-    if maximize:
-        g = -g
-    if weight_decay:
-        g = g + weight_decay * p
-    lr_t = lr / (1 + (t - 1) * lr_decay)
-    st["sum"] = st.get("sum", initial_accumulator_value) + g * g
-    return p - lr_t * g / (np.sqrt(st["sum"]) + eps)
+    return _apply(
+        _reference.adagrad,
+        p,
+        g,
+        st,
+        lr=lr,
+        lr_decay=lr_decay,
+        weight_decay=weight_decay,
+        initial_accumulator_value=initial_accumulator_value,
+        eps=eps,
+        maximize=maximize,
+    )
 
 
 CASES = [

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.optim.optimizer import Optimizer, ParamsT, check_flag, check_range, effective_grad
+from tinygrad_course.optim import _reference
+from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad
 from tinygrad_course.tensor import Tensor
 
 
@@ -26,7 +27,19 @@ class Adagrad(Optimizer):
 
     ε is added after the square root, as in PyTorch. State per parameter (created for every
     parameter at construction, as PyTorch does): ``step`` (an int) and ``sum``.
+
+    ``foreach=False`` runs the plain rule `tinygrad_course.optim._reference.adagrad` instead of the
+    default in-place code (``None``, the same as ``True``); both give the same numbers and state.
     """
+
+    hyperparameters = (
+        Hyper("lr"),
+        Hyper("lr_decay"),
+        Hyper("weight_decay"),
+        Hyper("initial_accumulator_value"),
+        Hyper("eps"),
+        Hyper("maximize", "flag"),
+    )
 
     _state_names = ("step", "sum")
 
@@ -40,6 +53,7 @@ class Adagrad(Optimizer):
         eps: float = 1e-10,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ) -> None:
         """Validate the hyper-parameters (ValueError naming each and its range), set up groups and state."""
         defaults = {
@@ -49,6 +63,7 @@ class Adagrad(Optimizer):
             "initial_accumulator_value": initial_accumulator_value,
             "eps": eps,
             "maximize": maximize,
+            "foreach": foreach,
         }
         super().__init__(params, defaults)
         for group in self.param_groups:
@@ -61,13 +76,17 @@ class Adagrad(Optimizer):
         state["sum"] = Tensor(np.full_like(p.data, group["initial_accumulator_value"]))
         return state
 
-    def _check_hyperparameters(self, group: dict[str, Any], where: str) -> None:
-        check_range(where, "lr", group["lr"], 0.0)
-        check_range(where, "lr_decay", group["lr_decay"], 0.0)
-        check_range(where, "weight_decay", group["weight_decay"], 0.0)
-        check_range(where, "initial_accumulator_value", group["initial_accumulator_value"], 0.0)
-        check_range(where, "eps", group["eps"], 0.0)
-        check_flag(where, "maximize", group["maximize"])
+    def _reference_group(self, group: dict[str, Any]) -> None:
+        self._apply_rule(
+            group,
+            _reference.adagrad,
+            lr=group["lr"],
+            lr_decay=group["lr_decay"],
+            weight_decay=group["weight_decay"],
+            initial_accumulator_value=group["initial_accumulator_value"],
+            eps=group["eps"],
+            maximize=group["maximize"],
+        )
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = group["lr"]

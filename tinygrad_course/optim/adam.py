@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.optim.optimizer import Optimizer, ParamsT, check_flag, check_range, effective_grad, lerp_
+from tinygrad_course.optim import _reference
+from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_
 from tinygrad_course.tensor import Tensor
 
 
@@ -32,7 +33,20 @@ class Adam(Optimizer):
 
     State per parameter: ``step`` (t, an int), ``exp_avg``, ``exp_avg_sq``, ``max_exp_avg_sq``
     (amsgrad only).
+
+    ``foreach=False`` runs the plain rule `tinygrad_course.optim._reference.adam` instead of the
+    default in-place code (``None``, the same as ``True``); both give the same numbers and state.
     """
+
+    hyperparameters = (
+        Hyper("lr"),
+        Hyper("betas", "pair", 0.0, 1.0, parts=("beta1", "beta2")),
+        Hyper("eps"),
+        Hyper("weight_decay"),
+        Hyper("amsgrad", "flag"),
+        Hyper("maximize", "flag"),
+        Hyper("decoupled_weight_decay", "flag"),
+    )
 
     _state_names = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
     _type_keys = ("decoupled_weight_decay",)
@@ -47,6 +61,7 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
         """Validate the hyper-parameters (ValueError naming each and its range) and set up the groups."""
@@ -57,22 +72,23 @@ class Adam(Optimizer):
             "weight_decay": weight_decay,
             "amsgrad": amsgrad,
             "maximize": maximize,
+            "foreach": foreach,
             "decoupled_weight_decay": decoupled_weight_decay,
         }
         super().__init__(params, defaults)
 
-    def _check_hyperparameters(self, group: dict[str, Any], where: str) -> None:
-        check_range(where, "lr", group["lr"], 0.0)
-        betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{where}betas must be a pair (beta1, beta2) with each in [0, 1), got {betas!r}")
-        check_range(where, "betas[0]", betas[0], 0.0, 1.0)
-        check_range(where, "betas[1]", betas[1], 0.0, 1.0)
-        check_range(where, "eps", group["eps"], 0.0)
-        check_range(where, "weight_decay", group["weight_decay"], 0.0)
-        check_flag(where, "amsgrad", group["amsgrad"])
-        check_flag(where, "maximize", group["maximize"])
-        check_flag(where, "decoupled_weight_decay", group["decoupled_weight_decay"])
+    def _reference_group(self, group: dict[str, Any]) -> None:
+        self._apply_rule(
+            group,
+            _reference.adam,
+            lr=group["lr"],
+            betas=group["betas"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            amsgrad=group["amsgrad"],
+            maximize=group["maximize"],
+            decoupled_weight_decay=group["decoupled_weight_decay"],
+        )
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = group["lr"]
@@ -146,6 +162,17 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ) -> None:
         """Validate the hyper-parameters and set up the groups (``decoupled_weight_decay=True``)."""
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            foreach=foreach,
+            decoupled_weight_decay=True,
+        )

@@ -1,8 +1,12 @@
 """`Optimizer`: parameter groups, lazily created per-parameter state, PyTorch's state_dict layout.
 
-A subclass supplies `_update_group(group)`, which applies its rule to every parameter of one
-group in place on ``param.data`` (numpy), skipping parameters whose ``.grad`` is None. The
-update math never builds a graph: it works on the arrays only, so it needs no ``no_grad``.
+A subclass declares its hyper-parameters in `hyperparameters` (a table of `Hyper` checks) and
+supplies two ways to apply its rule to every parameter of one group, skipping parameters whose
+``.grad`` is None: `_update_group(group)`, the default fast path, in place on ``param.data``
+(numpy) in a reused workspace, and `_reference_group(group)`, the plain rule of
+`tinygrad_course.optim._reference`, taken when the group has ``foreach=False`` (PyTorch's
+switch between its multi-tensor and its single-tensor code). Both keep the same state entries.
+The update math never builds a graph: it works on the arrays only, so it needs no ``no_grad``.
 
 Gradient arrays are only ever read: the engine may hand one array to several parameters
 (``a + b``) or a read-only broadcast view, so writing into ``p.grad.data`` would be wrong.
@@ -16,7 +20,8 @@ import math
 import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -43,6 +48,45 @@ def check_flag(where: str, name: str, value: Any) -> None:
     """Raise unless `value` is a bool."""
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"{where}{name} must be True or False, got {type(value).__name__} ({value!r})")
+
+
+def check_optional_flag(where: str, name: str, value: Any) -> None:
+    """Raise unless `value` is a bool or None."""
+    if value is not None and not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{where}{name} must be True, False or None, got {type(value).__name__} ({value!r})")
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """One hyper-parameter's check: a real number in [low, high) (``]`` if `high_inclusive`), a flag, or a pair.
+
+    ``kind="real"``: `check_range`; ``"flag"``: `check_flag`; ``"pair"``: a tuple or list of two
+    reals (named `parts` in the message), each checked like ``"real"`` as ``name[0]``, ``name[1]``.
+    """
+
+    name: str
+    kind: Literal["real", "flag", "pair"] = "real"
+    low: float = 0.0
+    high: float = math.inf
+    high_inclusive: bool = False
+    parts: tuple[str, ...] = ()
+
+    def check(self, where: str, value: Any) -> None:
+        """Raise ValueError/TypeError naming `where`, the hyper-parameter and its accepted range."""
+        if self.kind == "flag":
+            check_flag(where, self.name, value)
+        elif self.kind == "real":
+            check_range(where, self.name, value, self.low, self.high, self.high_inclusive)
+        elif self.kind == "pair":
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                accepted = f"[{self.low:g}, {self.high:g}{']' if self.high_inclusive else ')'}"
+                raise ValueError(
+                    f"{where}{self.name} must be a pair ({', '.join(self.parts)}) with each in {accepted}, got {value!r}"
+                )
+            for i, item in enumerate(value):
+                check_range(where, f"{self.name}[{i}]", item, self.low, self.high, self.high_inclusive)
+        else:
+            raise AssertionError(f"Hyper {self.name!r}: unknown kind {self.kind!r}")
 
 
 class Workspace:
@@ -101,7 +145,10 @@ class Optimizer:
     per-group hyper-parameters that override `defaults`.
     """
 
-    # Per-parameter state entries this optimizer keeps (load_state_dict accepts only these).
+    # The hyper-parameters of a group and their ranges, checked in this order (``foreach`` last).
+    hyperparameters: tuple[Hyper, ...] = ()
+    # Per-parameter state entries this optimizer keeps (load_state_dict accepts only these), in
+    # the order the default path creates them.
     _state_names: tuple[str, ...] = ()
     # Hyper-parameters whose value tells optimizer types apart (Adam vs AdamW); must match on load.
     _type_keys: tuple[str, ...] = ()
@@ -136,7 +183,11 @@ class Optimizer:
         return type(self).__name__
 
     def _check_hyperparameters(self, group: dict[str, Any], where: str) -> None:
-        """Raise ValueError/TypeError for a hyper-parameter out of range (subclasses override)."""
+        """Raise ValueError/TypeError for a hyper-parameter out of range (the `hyperparameters` table, then foreach)."""
+        for hyper in self.hyperparameters:
+            hyper.check(where, group[hyper.name])
+        if "foreach" in group:  # a subclass outside this package may not know foreach
+            check_optional_flag(where, "foreach", group["foreach"])
 
     def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group: ``{"params": [...], **overrides}``; missing hyper-parameters come from `defaults`."""
@@ -212,11 +263,47 @@ class Optimizer:
             with autograd.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            self._update_group(group)
+            if group.get("foreach") is False:
+                self._reference_group(group)
+            else:
+                self._update_group(group)
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{self._name()} does not implement _update_group(group)")
+
+    def _reference_group(self, group: dict[str, Any]) -> None:
+        raise NotImplementedError(f"{self._name()} does not implement _reference_group(group)")
+
+    def _apply_rule(self, group: dict[str, Any], rule: Callable[..., Any], **hyperparameters: Any) -> None:
+        """foreach=False: p, state ← rule(p, g, state, **hyperparameters) for every parameter with a gradient.
+
+        The state keeps the default path's layout: the same names in the same order, arrays in
+        Tensors of the parameter's dtype (updated in place once they exist), ``step`` an int.
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            grad = self._grad_of(p)
+            state = self.state[p] if p in self.state else {}
+            arrays = {key: value.data if isinstance(value, Tensor) else value for key, value in state.items()}
+            new_param, new_state = rule(p.data, grad, arrays, **hyperparameters)
+            unknown = sorted(set(new_state) - set(self._state_names))
+            if unknown:
+                raise AssertionError(f"{self._name()}: the reference rule made state entries {unknown}")
+            p.data[...] = new_param
+            for key in self._state_names:
+                if key not in new_state:
+                    continue
+                value = new_state[key]
+                if not isinstance(value, np.ndarray):
+                    state[key] = value
+                elif key in state:
+                    state[key].data[...] = value
+                else:
+                    state[key] = Tensor(value, dtype=p.dtype)
+            if state and p not in self.state:
+                self.state[p] = state
 
     def _grad_of(self, p: Tensor) -> np.ndarray:
         """The gradient array of `p`, checked to have p's shape."""
@@ -296,7 +383,8 @@ class Optimizer:
         name = self._name()
         if not isinstance(saved, dict) or "params" not in saved:
             raise ValueError(f"{name}.load_state_dict: param_groups[{k}] must be a dict with a 'params' entry")
-        missing = sorted(key for key in self.defaults if key not in saved)
+        # ``foreach`` may be absent from dicts saved before it existed; it is None then, as in PyTorch.
+        missing = sorted(key for key in self.defaults if key not in saved and key != "foreach")
         if missing:
             raise ValueError(
                 f"{name}.load_state_dict: param_groups[{k}] lacks the hyper-parameters {missing} of {name}: "
@@ -319,6 +407,8 @@ class Optimizer:
         for saved_id, p in zip(saved_params, params):
             id_map[saved_id] = p
         new_group = {key: value for key, value in saved.items() if key != "params"}
+        if "foreach" in self.defaults:
+            new_group.setdefault("foreach", None)
         self._check_hyperparameters(new_group, f"{name}.load_state_dict: param_groups[{k}]: ")
         new_group["params"] = params
         return new_group

@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.optim.optimizer import Optimizer, ParamsT, check_flag, check_range, effective_grad, lerp_
+from tinygrad_course.optim import _reference
+from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_
 from tinygrad_course.tensor import Tensor
 
 
@@ -27,7 +28,20 @@ class RMSprop(Optimizer):
 
     ε is added after the square root, as in PyTorch. State per parameter: ``step`` (an int),
     ``square_avg``, ``momentum_buffer`` (μ > 0), ``grad_avg`` (centered).
+
+    ``foreach=False`` runs the plain rule `tinygrad_course.optim._reference.rmsprop` instead of the
+    default in-place code (``None``, the same as ``True``); both give the same numbers and state.
     """
+
+    hyperparameters = (
+        Hyper("lr"),
+        Hyper("alpha", high=1.0, high_inclusive=True),
+        Hyper("eps"),
+        Hyper("weight_decay"),
+        Hyper("momentum"),
+        Hyper("centered", "flag"),
+        Hyper("maximize", "flag"),
+    )
 
     _state_names = ("step", "square_avg", "momentum_buffer", "grad_avg")
 
@@ -42,6 +56,7 @@ class RMSprop(Optimizer):
         centered: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ) -> None:
         """Validate the hyper-parameters (ValueError naming each and its range) and set up the groups."""
         defaults = {
@@ -52,17 +67,22 @@ class RMSprop(Optimizer):
             "momentum": momentum,
             "centered": centered,
             "maximize": maximize,
+            "foreach": foreach,
         }
         super().__init__(params, defaults)
 
-    def _check_hyperparameters(self, group: dict[str, Any], where: str) -> None:
-        check_range(where, "lr", group["lr"], 0.0)
-        check_range(where, "alpha", group["alpha"], 0.0, 1.0, high_inclusive=True)
-        check_range(where, "eps", group["eps"], 0.0)
-        check_range(where, "weight_decay", group["weight_decay"], 0.0)
-        check_range(where, "momentum", group["momentum"], 0.0)
-        check_flag(where, "centered", group["centered"])
-        check_flag(where, "maximize", group["maximize"])
+    def _reference_group(self, group: dict[str, Any]) -> None:
+        self._apply_rule(
+            group,
+            _reference.rmsprop,
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            weight_decay=group["weight_decay"],
+            momentum=group["momentum"],
+            centered=group["centered"],
+            maximize=group["maximize"],
+        )
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = group["lr"]

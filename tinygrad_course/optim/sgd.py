@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.optim.optimizer import Optimizer, ParamsT, check_flag, check_range, effective_grad
+from tinygrad_course.optim import _reference
+from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad
 from tinygrad_course.tensor import Tensor
 
 
@@ -36,8 +37,19 @@ class SGD(Optimizer):
     the current η, while v has the earlier η's baked in.
 
     State per parameter: ``momentum_buffer`` (b), only when μ ≠ 0.
+
+    ``foreach=False`` runs the plain rule `tinygrad_course.optim._reference.sgd` instead of the
+    default in-place code (``None``, the same as ``True``); both give the same numbers and state.
     """
 
+    hyperparameters = (
+        Hyper("lr"),
+        Hyper("momentum"),
+        Hyper("dampening", high=1.0, high_inclusive=True),
+        Hyper("weight_decay"),
+        Hyper("nesterov", "flag"),
+        Hyper("maximize", "flag"),
+    )
     _state_names = ("momentum_buffer",)
 
     def __init__(
@@ -50,6 +62,7 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ) -> None:
         """Validate the hyper-parameters (ValueError naming each and its range) and set up the groups."""
         defaults = {
@@ -59,21 +72,29 @@ class SGD(Optimizer):
             "weight_decay": weight_decay,
             "nesterov": nesterov,
             "maximize": maximize,
+            "foreach": foreach,
         }
         super().__init__(params, defaults)
 
     def _check_hyperparameters(self, group: dict[str, Any], where: str) -> None:
-        check_range(where, "lr", group["lr"], 0.0)
-        check_range(where, "momentum", group["momentum"], 0.0)
-        check_range(where, "dampening", group["dampening"], 0.0, 1.0, high_inclusive=True)
-        check_range(where, "weight_decay", group["weight_decay"], 0.0)
-        check_flag(where, "nesterov", group["nesterov"])
-        check_flag(where, "maximize", group["maximize"])
+        super()._check_hyperparameters(group, where)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 f"{where}nesterov=True requires momentum > 0 and dampening = 0, "
                 f"got momentum={group['momentum']!r}, dampening={group['dampening']!r}"
             )
+
+    def _reference_group(self, group: dict[str, Any]) -> None:
+        self._apply_rule(
+            group,
+            _reference.sgd,
+            lr=group["lr"],
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            weight_decay=group["weight_decay"],
+            nesterov=group["nesterov"],
+            maximize=group["maximize"],
+        )
 
     def _update_group(self, group: dict[str, Any]) -> None:
         lr = group["lr"]
