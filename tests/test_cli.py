@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from tinygrad_course import cli
+from tinygrad_course.lessons import cli
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from tinygrad_course.experiments import backprop, ising, optimizers, overfitting
+from tinygrad_course.lessons.experiments import backprop, ising, optimizers, overfitting
 
 
 @pytest.fixture(scope="module")

@@ -126,7 +126,7 @@ def test_call_runs_forward_inside_module_scope():
     net = nn.Sequential(nn.Linear(2, 2))
     out = net(tc.ones(1, 2))
     assert out.grad_fn._modules == (net, net[0])
-    assert autograd._module_stack == []
+    assert autograd.graph.module_stack == []
 
 
 def test_state_dict_keys_match_pytorch_and_roundtrip_reproduces_outputs_exactly():

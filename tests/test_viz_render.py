@@ -128,7 +128,7 @@ def test_truncated_5000_op_graph_renders():
 
 @needs_dot
 def test_experiment_and_example_write_their_pictures(tmp_path, capsys):
-    from tinygrad_course.experiments import graph
+    from tinygrad_course.lessons.experiments import graph
 
     result = graph.run(tmp_path / "exp", quick=True)
     names = sorted(p.name for p in result["files"])

@@ -7,17 +7,25 @@
     tensor([2., 4., 6.])
 """
 
-# ruff: noqa: I001 - the order matters: autograd first, since tensor.py builds on it.
-from tinygrad_course import autograd
+# The layers in order: autograd (knows no Tensor), then tensor (registers itself with autograd),
+# then nn, optim and the rest, each importing only the layers before it.
+# The layers above the core (each imports only the core).
+from tinygrad_course import autograd, data, nn, optim
 from tinygrad_course.autograd import (
     Function,
+    GradcheckError,
     detect_anomaly,
     enable_grad,
     grad,
+    gradcheck,
+    gradgradcheck,
     is_grad_enabled,
     no_grad,
+    set_grad_enabled,
 )
-from tinygrad_course.creation import (
+from tinygrad_course.serialization import load, save
+from tinygrad_course.tensor import Tensor, cat, random, stack, where
+from tinygrad_course.tensor.creation import (
     arange,
     eye,
     from_numpy,
@@ -36,7 +44,7 @@ from tinygrad_course.creation import (
     zeros,
     zeros_like,
 )
-from tinygrad_course.dtypes import (
+from tinygrad_course.tensor.dtypes import (
     bool_,
     float16,
     float32,
@@ -46,13 +54,7 @@ from tinygrad_course.dtypes import (
     int64,
     set_default_dtype,
 )
-from tinygrad_course.gradcheck import GradcheckError, gradcheck, gradgradcheck
-from tinygrad_course.random import initial_seed, manual_seed
-from tinygrad_course.tensor import Tensor, cat, stack, where
-
-# The layers above the core (each imports only the core).
-from tinygrad_course import data, nn, optim
-from tinygrad_course.serialization import load, save
+from tinygrad_course.tensor.random import initial_seed, manual_seed
 
 
 def maximum(input: Tensor, other: Tensor) -> Tensor:
@@ -74,7 +76,7 @@ __all__ = [
     "Function", "GradcheckError", "Tensor", "arange", "autograd", "bool_", "cat", "data", "detect_anomaly",
     "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
     "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "initial_seed", "int32", "int64",
-    "is_grad_enabled", "linspace", "load", "manual_seed", "matmul", "maximum", "minimum", "nn", "no_grad", "ones",
-    "ones_like", "optim", "rand", "rand_like", "randint", "randn", "randn_like", "randperm", "save",
+    "is_grad_enabled", "set_grad_enabled", "linspace", "load", "manual_seed", "matmul", "maximum", "minimum", "nn", "no_grad", "ones",
+    "ones_like", "optim", "rand", "random", "rand_like", "randint", "randn", "randn_like", "randperm", "save",
     "set_default_dtype", "stack", "tensor", "where", "zeros", "zeros_like",
 ]

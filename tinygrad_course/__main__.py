@@ -2,6 +2,6 @@
 
 import sys
 
-from tinygrad_course.cli import main
+from tinygrad_course.lessons.cli import main
 
 sys.exit(main())

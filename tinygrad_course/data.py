@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course import random as _random
-from tinygrad_course.creation import from_numpy
 from tinygrad_course.tensor import Tensor, stack
+from tinygrad_course.tensor import random as _random
+from tinygrad_course.tensor.creation import from_numpy
 
 
 class Dataset:

@@ -23,11 +23,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tinygrad_course import random as _random
-from tinygrad_course.creation import from_numpy
 from tinygrad_course.datasets import ising_mc
 from tinygrad_course.datasets.cache import cached
 from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor import random as _random
+from tinygrad_course.tensor.creation import from_numpy
 
 TC_EXACT = 2.0 / math.log(1.0 + math.sqrt(2.0))
 """Onsager's critical temperature of the infinite square lattice, T_c = 2 / ln(1 + √2) ≈ 2.26919 (J = k_B = 1)."""

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course import dtypes
-from tinygrad_course import random as _random
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor import Tensor, dtypes
+from tinygrad_course.tensor import random as _random
 
 
 def _count(op: str, name: str, value: Any, low: int = 1) -> int:

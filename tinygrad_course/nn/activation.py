@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tinygrad_course.nn import functional as F
 from tinygrad_course.nn.module import Module
-from tinygrad_course.ops import elementwise as E
+from tinygrad_course.ops.elementwise import Relu
 from tinygrad_course.tensor import Tensor
 
 
@@ -18,7 +18,7 @@ class ReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """max(z, 0)."""
-        return E.Relu.apply(input)  # what input.relu() does, one call shorter on every step
+        return Relu.apply(input)  # what input.relu() does, one call shorter on every step
 
 
 class Tanh(Module):

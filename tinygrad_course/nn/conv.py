@@ -7,12 +7,11 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course import dtypes
 from tinygrad_course.nn import functional as F
 from tinygrad_course.nn import init
 from tinygrad_course.nn.functional_conv import IntPair, _pair
 from tinygrad_course.nn.module import Module, Parameter
-from tinygrad_course.tensor import Tensor, pad
+from tinygrad_course.tensor import Tensor, dtypes, pad
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 

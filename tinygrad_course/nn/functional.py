@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tinygrad_course import random as _random
 from tinygrad_course.nn.functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
 from tinygrad_course.nn.functional_losses import (
     binary_cross_entropy,
@@ -23,8 +22,9 @@ from tinygrad_course.nn.functional_losses import (
     mse_loss,
     nll_loss,
 )
-from tinygrad_course.ops import nn as N
+from tinygrad_course.ops import fused
 from tinygrad_course.tensor import Tensor, pad
+from tinygrad_course.tensor import random as _random
 
 __all__ = [
     "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -63,9 +63,9 @@ def tanh(input: Tensor) -> Tensor:
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """(1/β) log(1 + e^(βx)), and x itself where βx > threshold (as PyTorch); ∂/∂x = σ(βx)."""
     if beta == 1.0:
-        soft = N.Softplus.apply(input)
+        soft = fused.Softplus.apply(input)
     else:
-        soft = N.Softplus.apply(input * beta) / beta
+        soft = fused.Softplus.apply(input * beta) / beta
     return soft.where(input.data * beta <= threshold, input)
 
 
@@ -110,8 +110,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             + "; convert the input, e.g. x.float() or x.double()"
         )
     if bias is None:
-        return N.Linear.apply(input, weight)
-    return N.Linear.apply(input, weight, bias)
+        return fused.Linear.apply(input, weight)
+    return fused.Linear.apply(input, weight, bias)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
@@ -223,7 +223,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0 to {n - 1})")
     if padding_idx is not None:
         padding_idx = _padding_index(padding_idx, n)
-    return N.Embedding.apply(weight, idx=idx, padding_idx=padding_idx)
+    return fused.Embedding.apply(weight, idx=idx, padding_idx=padding_idx)
 
 
 def _padding_index(padding_idx: int, n: int) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.ops import conv as K
+from tinygrad_course.ops.conv import Col2im, Conv2d, Im2col, out_size, windows
 from tinygrad_course.tensor import Tensor, pad
 
 IntPair = int | tuple[int, int]
@@ -38,8 +38,8 @@ def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:
 
 def _out_hw(op: str, shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int],
             padding: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int]:
-    oh = K.out_size(shape[2], kernel[0], stride[0], padding[0], dilation[0])
-    ow = K.out_size(shape[3], kernel[1], stride[1], padding[1], dilation[1])
+    oh = out_size(shape[2], kernel[0], stride[0], padding[0], dilation[0])
+    ow = out_size(shape[3], kernel[1], stride[1], padding[1], dilation[1])
     if oh <= 0 or ow <= 0:
         raise ValueError(
             f"{op}: input of spatial size {shape[2:]} (padding {padding}) is too small for kernel "
@@ -91,7 +91,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         p = _pair(padding, "conv2d", "padding", 0)
     _out_hw("conv2d", x.shape, kernel, s, p, d)
     kw = {"stride": s, "padding": p, "dilation": d, "groups": groups}
-    out = K.Conv2d.apply(x, weight, **kw) if bias is None else K.Conv2d.apply(x, weight, bias, **kw)
+    out = Conv2d.apply(x, weight, **kw) if bias is None else Conv2d.apply(x, weight, bias, **kw)
     return out.squeeze(0) if single else out
 
 
@@ -122,7 +122,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     oh, ow = _out_hw("max_pool2d", x.shape, k, s, p, d)
     n, c, h, w = x.shape
     # Which element of each window is the max: found on a view padded with −inf ...
-    view = K.windows(x.data, k, s, p, d, fill=-np.inf)  # (N, C, kh, kw, OH, OW)
+    view = windows(x.data, k, s, p, d, fill=-np.inf)  # (N, C, kh, kw, OH, OW)
     arg = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, k[0] * k[1]).argmax(-1)  # (N, C, OH, OW)
     ki, kj = np.divmod(arg, k[1])
     rows = np.arange(oh).reshape(oh, 1) * s[0] + ki * d[0] - p[0]
@@ -145,7 +145,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         raise TypeError(f"avg_pool2d: input must be floating point, got {x.dtype}")
     k, s, p, d = _pool_args("avg_pool2d", kernel_size, stride, padding, 1, ceil_mode)
     _out_hw("avg_pool2d", x.shape, k, s, p, d)
-    sums = K.Im2col.apply(x, kernel=k, stride=s, padding=p, dilation=d).sum((2, 3))
+    sums = Im2col.apply(x, kernel=k, stride=s, padding=p, dilation=d).sum((2, 3))
     if divisor_override is not None:
         if divisor_override <= 0:
             raise ValueError(f"avg_pool2d: divisor_override must be positive, got {divisor_override}")
@@ -154,7 +154,7 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         out = sums / float(k[0] * k[1])
     else:
         ones = np.ones((1, 1) + x.shape[2:], dtype=x.dtype)
-        counts = K.windows(ones, k, s, p, d).sum((2, 3))
+        counts = windows(ones, k, s, p, d).sum((2, 3))
         out = sums / Tensor._make(counts, None)
     return out.squeeze(0) if single else out
 
@@ -166,7 +166,7 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
     k = _pair(kernel_size, "unfold", "kernel_size", 1)
     d, p, s = _pair(dilation, "unfold", "dilation", 1), _pair(padding, "unfold", "padding", 0), _pair(stride, "unfold", "stride", 1)
     oh, ow = _out_hw("unfold", input.shape, k, s, p, d)
-    cols = K.Im2col.apply(input, kernel=k, stride=s, padding=p, dilation=d)  # (N, C, kh, kw, OH, OW)
+    cols = Im2col.apply(input, kernel=k, stride=s, padding=p, dilation=d)  # (N, C, kh, kw, OH, OW)
     n, c = input.shape[0], input.shape[1]
     return cols.reshape(n, c * k[0] * k[1], oh * ow)
 
@@ -186,4 +186,4 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
         )
     c = ckk // (k[0] * k[1])
     cols = input.reshape(n, c, k[0], k[1], oh, ow)
-    return K.Col2im.apply(cols, shape=(n, c) + size, kernel=k, stride=s, padding=p, dilation=d)
+    return Col2im.apply(cols, shape=(n, c) + size, kernel=k, stride=s, padding=p, dilation=d)

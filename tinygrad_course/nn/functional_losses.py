@@ -16,13 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.ops import nn as N
+from tinygrad_course.ops import fused
 from tinygrad_course.tensor import Tensor
 
 _REDUCTIONS = ("none", "mean", "sum")
 
 
-def _check_reduction(op: str, reduction: str) -> None:
+def check_reduction(op: str, reduction: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{op}: reduction must be 'none', 'mean' or 'sum', got {reduction!r}")
 
@@ -53,7 +53,7 @@ def _pair_of_tensors(op: str, input: Any, target: Any) -> Tensor:
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean squared error: ℓᵢ = (xᵢ − yᵢ)², reduced."""
-    _check_reduction("mse_loss", reduction)
+    check_reduction("mse_loss", reduction)
     target = _pair_of_tensors("mse_loss", input, target)
     diff = input - target
     return _reduce(diff * diff, reduction)
@@ -61,14 +61,14 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
 
 def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:
     """Mean absolute error: ℓᵢ = |xᵢ − yᵢ|, reduced."""
-    _check_reduction("l1_loss", reduction)
+    check_reduction("l1_loss", reduction)
     target = _pair_of_tensors("l1_loss", input, target)
     return _reduce((input - target).abs(), reduction)
 
 
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """Huber: ℓᵢ = ½dᵢ² if |dᵢ| < δ else δ(|dᵢ| − ½δ), with d = x − y (quadratic near 0, linear far out)."""
-    _check_reduction("huber_loss", reduction)
+    check_reduction("huber_loss", reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be positive, got {delta}")
     target = _pair_of_tensors("huber_loss", input, target)
@@ -80,7 +80,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
 
 def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """ℓᵢ = −wᵢ [yᵢ log xᵢ + (1 − yᵢ) log(1 − xᵢ)] for probabilities x ∈ [0, 1] (logs clamped at −100)."""
-    _check_reduction("binary_cross_entropy", reduction)
+    check_reduction("binary_cross_entropy", reduction)
     target = _pair_of_tensors("binary_cross_entropy", input, target)
     x = input.data
     if x.size and (not np.all(x >= 0) or not np.all(x <= 1)):
@@ -89,7 +89,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
             f"(got values from {x.min()} to {x.max()}); "
             "for raw scores use binary_cross_entropy_with_logits"
         )
-    loss = N.BinaryCrossEntropy.apply(input, target)
+    loss = fused.BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)
@@ -99,9 +99,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """ℓᵢ = −wᵢ [p yᵢ log σ(xᵢ) + (1 − yᵢ) log(1 − σ(xᵢ))], computed as
     wᵢ [(1 − yᵢ) xᵢ + (1 + (p − 1) yᵢ) softplus(−xᵢ)], which never overflows (p = pos_weight, per class)."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    check_reduction("binary_cross_entropy_with_logits", reduction)
     target = _pair_of_tensors("binary_cross_entropy_with_logits", input, target)
-    soft = N.Softplus.apply(-input)
+    soft = fused.Softplus.apply(-input)
     if pos_weight is not None:
         soft = soft * ((pos_weight - 1.0) * target + 1.0)
     loss = (1.0 - target) * input + soft
@@ -190,16 +190,16 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     or class probabilities of the input's shape. One fused op: its backward is δ = p − q
     (softmax minus one-hot for plain targets, eq. 1 of the lecture).
     """
-    _check_reduction("cross_entropy", reduction)
+    check_reduction("cross_entropy", reduction)
     z, q, labels, total, batch = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing, True)
-    out = N.SoftmaxCrossEntropy.apply(z, q=q, labels=labels, scale=_divisor(reduction, total))
+    out = fused.SoftmaxCrossEntropy.apply(z, q=q, labels=labels, scale=_divisor(reduction, total))
     return out.reshape(batch) if reduction == "none" else out
 
 
 def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: ℓᵢ = −w_yᵢ xᵢ,yᵢ for log-probabilities x (e.g. from log_softmax)."""
-    _check_reduction("nll_loss", reduction)
+    check_reduction("nll_loss", reduction)
     x, q, labels, total, batch = _class_targets("nll_loss", input, target, weight, ignore_index, 0.0, False)
     if q is None:
         q = np.zeros(x.shape, dtype=x.dtype)

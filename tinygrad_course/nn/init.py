@@ -12,8 +12,8 @@ import math
 
 import numpy as np
 
-from tinygrad_course import random as _random
 from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor import random as _random
 
 _LINEAR = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
 

@@ -11,12 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course import dtypes
 from tinygrad_course.nn import functional as F
 from tinygrad_course.nn import init
 from tinygrad_course.nn.module import Module, Parameter
-from tinygrad_course.ops import nn as N
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.ops import fused
+from tinygrad_course.tensor import Tensor, dtypes
 
 
 def _empty(*shape: int, dtype: Any = None) -> Parameter:
@@ -73,7 +72,7 @@ class Linear(Module):
         weight, bias = self.weight, self.bias
         if data.dtype is weight.data.dtype:
             # The hot path of every MLP: shapes and dtypes are already known to fit.
-            return N.Linear.apply(input, weight) if bias is None else N.Linear.apply(input, weight, bias)
+            return fused.Linear.apply(input, weight) if bias is None else fused.Linear.apply(input, weight, bias)
         return F.linear(input, self.weight, self.bias)  # raises its dtype error
 
     def extra_repr(self) -> str:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from tinygrad_course.nn import functional_losses as L
+from tinygrad_course.nn.functional_losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    check_reduction,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+)
 from tinygrad_course.nn.module import Module
 from tinygrad_course.tensor import Tensor
 
@@ -10,7 +19,7 @@ from tinygrad_course.tensor import Tensor
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        L._check_reduction(type(self).__name__, reduction)
+        check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
     def extra_repr(self) -> str:
@@ -22,7 +31,7 @@ class MSELoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """F.mse_loss."""
-        return L.mse_loss(input, target, self.reduction)
+        return mse_loss(input, target, self.reduction)
 
 
 class L1Loss(_Loss):
@@ -30,7 +39,7 @@ class L1Loss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """F.l1_loss."""
-        return L.l1_loss(input, target, self.reduction)
+        return l1_loss(input, target, self.reduction)
 
 
 class HuberLoss(_Loss):
@@ -43,7 +52,7 @@ class HuberLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """F.huber_loss."""
-        return L.huber_loss(input, target, self.reduction, self.delta)
+        return huber_loss(input, target, self.reduction, self.delta)
 
 
 class CrossEntropyLoss(_Loss):
@@ -59,7 +68,7 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """F.cross_entropy."""
-        return L.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+        return cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
 
 
 class NLLLoss(_Loss):
@@ -73,7 +82,7 @@ class NLLLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """F.nll_loss."""
-        return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class BCELoss(_Loss):
@@ -86,7 +95,7 @@ class BCELoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """F.binary_cross_entropy."""
-        return L.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -100,4 +109,4 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         """F.binary_cross_entropy_with_logits."""
-        return L.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+        return binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)

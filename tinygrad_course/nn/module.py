@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_course import autograd
+from tinygrad_course.autograd.graph import module_stack
 from tinygrad_course.tensor import Tensor
 
 
@@ -77,7 +77,7 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # What autograd.module_scope(self) does, spelled out: this runs on every layer of every
         # step, and a push/pop costs less than a context-manager object.
-        stack = autograd._module_stack
+        stack = module_stack
         stack.append(self)
         try:
             return self.forward(*args, **kwargs) if kwargs else self.forward(*args)

@@ -12,8 +12,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tinygrad_course import dtypes
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor import Tensor, dtypes
 
 
 def _grads(parameters: Tensor | Iterable[Tensor], op: str) -> list[Tensor]:

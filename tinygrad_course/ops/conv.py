@@ -13,10 +13,12 @@ Output size per spatial dim: O = ⌊(H + 2·pad − dil·(k − 1) − 1) / stri
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_course.autograd import Function, is_grad_enabled
+from tinygrad_course.autograd.function import Function
 
 Pair = tuple[int, int]
 
@@ -108,41 +110,43 @@ class Conv2d(Function):
         ctx.args = (x.shape, (kh, kw), stride, padding, dilation, groups, (n, oh, ow))
         return z
 
-    array_backward = True  # arrays in a plain backward (the first branch below)
+    # One formula for arrays and Tensors: X_col and col2im come from the two helpers below.
+    array_backward = True
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         shape, kernel, stride, padding, dilation, groups, (n, oh, ow) = ctx.args
         needs = ctx.needs_input_grad
-        has_bias = len(needs) > 2
         cout, cin_g = w.shape[0], w.shape[1]
         k = cin_g * kernel[0] * kernel[1]
-        if not is_grad_enabled():
-            # Plain backward (no create_graph): g, x and w are arrays; X_col is reused.
-            delta = g.reshape(n, groups, cout // groups, oh * ow)  # δ per image and group
-            gx = gw = gb = None
-            if needs[1]:
-                gw = (delta @ ctx.cols.transpose(0, 1, 3, 2)).sum(0).reshape(w.shape)  # eq. 3
-            if needs[0]:
-                gcols = w.reshape(groups, cout // groups, k).transpose(0, 2, 1) @ delta  # eq. 2
-                gcols = gcols.reshape(n, cin_g * groups, kernel[0], kernel[1], oh, ow)
-                gx = col2im(gcols, shape, kernel, stride, padding, dilation)
-            if has_bias and needs[2]:
-                gb = g.sum((0, 2, 3))  # eq. 4
-            return (gx, gw, gb) if has_bias else (gx, gw)
-        # create_graph: the same formulas with Tensor ops, so they are differentiable again.
-        delta = g.reshape(n, groups, cout // groups, oh * ow)
+        delta = g.reshape(n, groups, cout // groups, oh * ow)  # δ per image and group
         gx = gw = gb = None
         if needs[1]:
-            # X_col as a function of x (Im2col), so that ∂c/∂W carries a gradient to x.
-            cols = Im2col.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-            cols = cols.reshape(n, groups, k, oh * ow)
-            gw = (delta @ cols.transpose(-1, -2)).sum(0).reshape(w.shape)
+            gw = (delta @ _columns(ctx, x).swapaxes(-1, -2)).sum(0).reshape(w.shape)  # eq. 3
         if needs[0]:
-            gcols = w.reshape(groups, cout // groups, k).transpose(-1, -2) @ delta
-            gcols = gcols.reshape(n, cin_g * groups, kernel[0], kernel[1], oh, ow)
-            gx = Col2im.apply(gcols, shape=shape, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
-        if has_bias and needs[2]:
-            gb = g.sum((0, 2, 3))
-        return (gx, gw, gb) if has_bias else (gx, gw)
+            gcols = w.reshape(groups, cout // groups, k).swapaxes(-1, -2) @ delta  # eq. 2, then col2im
+            gx = _col2im(gcols.reshape(n, cin_g * groups, kernel[0], kernel[1], oh, ow), ctx)
+        if len(needs) > 2 and needs[2]:
+            gb = g.sum((0, 2, 3))  # eq. 4
+        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+
+
+def _columns(ctx: Conv2d, x: Any) -> Any:
+    """X_col (N, G, C/G·kh·kw, OH·OW) of x: the forward's array for an array x; Im2col(x) for a Tensor.
+
+    With create_graph, X_col must be a function of x, so that ∂c/∂W carries a gradient to x.
+    """
+    if isinstance(x, np.ndarray):
+        return ctx.cols
+    shape, kernel, stride, padding, dilation, groups, (n, oh, ow) = ctx.args
+    cols = Im2col.apply(x, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
+    return cols.reshape(n, groups, ctx.cols.shape[2], oh * ow)
+
+
+def _col2im(gcols: Any, ctx: Conv2d) -> Any:
+    """Every window of gcols summed back onto its pixels: the col2im kernel on arrays, the Col2im op on Tensors."""
+    shape, kernel, stride, padding, dilation = ctx.args[:5]
+    if isinstance(gcols, np.ndarray):
+        return col2im(gcols, shape, kernel, stride, padding, dilation)
+    return Col2im.apply(gcols, shape=shape, kernel=kernel, stride=stride, padding=padding, dilation=dilation)

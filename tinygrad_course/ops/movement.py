@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.autograd import Function
+from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.graph import sum_to_shape
 
 
 def _is_basic(index: Any) -> bool:
@@ -58,7 +59,7 @@ class Expand(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g._sum_to_shape(ctx.in_shape, ctx)
+        return sum_to_shape(g, ctx.in_shape, ctx)
 
 
 class GetItem(Function):

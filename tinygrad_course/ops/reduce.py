@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_course.autograd import Function
+from tinygrad_course.autograd.function import Function
 from tinygrad_course.ops.movement import Expand, Reshape
 
 

@@ -104,7 +104,7 @@ class GradFlow:
                         self._edges[(id(node), k)] = None
                         continue
                     if g.shape != t.data.shape:
-                        g = g._sum_to_shape(t.data.shape, node)
+                        g = autograd.sum_to_shape(g, t.data.shape, node)
                     arr = np.asarray(g.data)
                     self._edges[(id(node), k)] = arr
                     finite_all = finite_all and bool(np.all(np.isfinite(arr)))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_course import autograd
-from tinygrad_course.ops import movement as V
+from tinygrad_course.ops.movement import Cat, Expand, Flip, GetItem, Pad, Permute, Reshape
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -28,26 +28,26 @@ class MovementMethods:
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same elements in a new shape (one dim may be −1, inferred)."""
-        shape = _shape_arg(shape)
+        shape = shape_arg(shape)
         try:
             out_shape = _infer_shape(self.shape, shape)
         except ValueError as err:
             raise ValueError(f"reshape: {err}") from None
         if out_shape == self.shape:
             return self
-        return V.Reshape.apply(self, shape=out_shape)
+        return Reshape.apply(self, shape=out_shape)
 
     view = reshape
 
     def permute(self, *dims: Any) -> Tensor:
         """Dimensions reordered: output dim i is input dim dims[i]."""
-        dims = _shape_arg(dims)
+        dims = shape_arg(dims)
         if len(dims) != self.ndim:
             raise ValueError(f"permute: got {len(dims)} dims {dims} for a tensor of shape {self.shape}; give one per dim")
         axes = tuple(self._dim(d, "permute") for d in dims)
         if len(set(axes)) != len(axes):
             raise ValueError(f"permute: dims {dims} repeat a dimension")
-        return V.Permute.apply(self, axes=axes)
+        return Permute.apply(self, axes=axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Dimensions dim0 and dim1 swapped."""
@@ -57,7 +57,11 @@ class MovementMethods:
         axes = list(range(self.ndim))
         a, b = self._dim(dim0, "transpose"), self._dim(dim1, "transpose")
         axes[a], axes[b] = axes[b], axes[a]
-        return V.Permute.apply(self, axes=tuple(axes))
+        return Permute.apply(self, axes=tuple(axes))
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """Dimensions axis0 and axis1 swapped: `transpose` under numpy's name (PyTorch has both)."""
+        return self.transpose(axis0, axis1)
 
     def t(self) -> Tensor:
         """Transpose of a ≤ 2-D tensor."""
@@ -80,11 +84,11 @@ class MovementMethods:
         if not -nd <= dim < nd:
             raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {self.shape} (accepted: {-nd} to {nd - 1})")
         d = dim % nd
-        return V.Reshape.apply(self, shape=self.shape[:d] + (1,) + self.shape[d:])
+        return Reshape.apply(self, shape=self.shape[:d] + (1,) + self.shape[d:])
 
     def expand(self, *sizes: Any) -> Tensor:
         """A broadcast view with size-1 dims repeated to `sizes` (−1 keeps a dim)."""
-        sizes = _shape_arg(sizes)
+        sizes = shape_arg(sizes)
         lead = len(sizes) - self.ndim
         if lead < 0:
             raise ValueError(f"expand: the number of sizes {sizes} must be ≥ the number of dims of shape {self.shape}")
@@ -102,7 +106,7 @@ class MovementMethods:
                 )
             target.append(n)
         target_t = tuple(target)
-        return self if target_t == self.shape else V.Expand.apply(self, shape=target_t)
+        return self if target_t == self.shape else Expand.apply(self, shape=target_t)
 
     def expand_as(self, other: Tensor) -> Tensor:
         """Expanded to other's shape."""
@@ -122,11 +126,11 @@ class MovementMethods:
         """Elements reversed along `dims`."""
         dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
         axes = tuple(self._dim(d, "flip") for d in dims)
-        return V.Flip.apply(self, axes=axes) if axes else self
+        return Flip.apply(self, axes=axes) if axes else self
 
     def repeat(self, *sizes: Any) -> Tensor:
         """Tiled `sizes[i]` times along each dim (PyTorch's repeat = numpy's tile)."""
-        sizes = _shape_arg(sizes)
+        sizes = shape_arg(sizes)
         if len(sizes) < self.ndim:
             raise ValueError(
                 f"repeat: number of repeat dims {len(sizes)} can not be smaller than the number "
@@ -170,7 +174,7 @@ class MovementMethods:
 
     def __getitem__(self, index: Any) -> Tensor:
         try:
-            return V.GetItem.apply(self, index=_normalize_index(index))
+            return GetItem.apply(self, index=_normalize_index(index))
         except IndexError as err:
             raise IndexError(f"index: {err} (tensor shape {self.shape})") from None
 
@@ -189,7 +193,7 @@ class MovementMethods:
             raise ValueError(f"setitem: {err} (tensor shape {self.shape})") from None
 
 
-def _shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
+def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept f(2, 3), f((2, 3)) and f([2, 3])."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
         args = tuple(args[0])
@@ -245,7 +249,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"dims except dim {d} must match"
             )
     dtype = np.result_type(*[t.dtype for t in tensors])
-    return V.Cat.apply(*[t.to(dtype) for t in tensors], axis=d)
+    return Cat.apply(*[t.to(dtype) for t in tensors], axis=d)
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
@@ -285,7 +289,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
         crop = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for (lo, hi), n in zip(widths, input.shape))
         x = input[crop] if any(lo < 0 or hi < 0 for lo, hi in widths) else input
         grow = tuple((max(lo, 0), max(hi, 0)) for lo, hi in widths)
-        return V.Pad.apply(x, widths=grow, value=value) if any(lo or hi for lo, hi in grow) else x
+        return Pad.apply(x, widths=grow, value=value) if any(lo or hi for lo, hi in grow) else x
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
     # The other modes gather existing elements: pad an index range with numpy's mode and take

@@ -27,7 +27,7 @@ from numpy.polynomial import legendre
 
 import tinygrad_course as tc
 from tinygrad_course import datasets, nn, optim
-from tinygrad_course.experiments.common import print_table, pyplot, save_figure, write_json
+from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, write_json
 from tinygrad_course.nn import functional as F
 
 DEGREES = (1, 3, 10)

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course import dtypes
-from tinygrad_course import random as _random
-from tinygrad_course.tensor import Tensor, _shape_arg
+from tinygrad_course.tensor import dtypes
+from tinygrad_course.tensor import random as _random
+from tinygrad_course.tensor.movement_methods import shape_arg
+from tinygrad_course.tensor.tensor import Tensor
 
 
 def _float(dtype: Any) -> np.dtype:
@@ -36,19 +37,19 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of zeros."""
-    return _leaf(np.zeros(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+    return _leaf(np.zeros(shape_arg(size), dtype=_float(dtype)), requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor of ones."""
-    return _leaf(np.ones(_shape_arg(size), dtype=_float(dtype)), requires_grad)
+    return _leaf(np.ones(shape_arg(size), dtype=_float(dtype)), requires_grad)
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """A tensor filled with `fill_value` (int fill → int64, float → default float, like PyTorch)."""
     if dtype is None:
         dtype = Tensor(fill_value).dtype
-    return _leaf(np.full(_shape_arg((size,)), fill_value, dtype=np.dtype(dtype)), requires_grad)
+    return _leaf(np.full(shape_arg((size,)), fill_value, dtype=np.dtype(dtype)), requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -77,13 +78,13 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform samples on [0, 1) from the seeded generator."""
-    data = _random.generator().random(_shape_arg(size)).astype(_float(dtype))
+    data = _random.generator().random(shape_arg(size)).astype(_float(dtype))
     return _leaf(data, requires_grad)
 
 
 def randn(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal samples N(0, 1) from the seeded generator."""
-    data = _random.generator().standard_normal(_shape_arg(size)).astype(_float(dtype))
+    data = _random.generator().standard_normal(shape_arg(size)).astype(_float(dtype))
     return _leaf(data, requires_grad)
 
 
@@ -93,7 +94,7 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None
         low, high = 0, low
     if high <= low:
         raise ValueError(f"randint: high ({high}) must be greater than low ({low})")
-    shape = _shape_arg((size,)) if not isinstance(size, int) else (size,)
+    shape = shape_arg((size,)) if not isinstance(size, int) else (size,)
     data = _random.generator().integers(low, high, shape, dtype=np.int64)
     return Tensor._make(data.astype(np.dtype(dtype)) if dtype is not None else data, None)
 

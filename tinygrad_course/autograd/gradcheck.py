@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course import autograd
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.autograd import function
+from tinygrad_course.autograd.api import grad
 
 
 class GradcheckError(RuntimeError):
@@ -24,10 +24,10 @@ def _as_tuple(x: Any) -> tuple[Any, ...]:
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor, ...]:
+def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Any, ...]:
     outs = _as_tuple(fn(*inputs))
     for k, o in enumerate(outs):
-        if not isinstance(o, Tensor):
+        if not isinstance(o, function.Tensor):
             raise TypeError(f"gradcheck: output {k} of fn is a {type(o).__name__}, expected Tensor")
     return outs
 
@@ -35,7 +35,7 @@ def _outputs(fn: Callable[..., Any], inputs: Sequence[Any]) -> tuple[Tensor, ...
 def _check_inputs(inputs: Sequence[Any], name: str) -> list[int]:
     diff = []
     for k, t in enumerate(inputs):
-        if isinstance(t, Tensor) and t.requires_grad:
+        if isinstance(t, function.Tensor) and t.requires_grad:
             if t.dtype != np.float64:
                 raise ValueError(
                     f"{name}: input {k} has dtype {t.dtype}; {name} needs float64 inputs, since "
@@ -59,7 +59,7 @@ def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], diff: list[int]) 
         for j in range(o.data.size):
             seed = np.zeros(o.shape, dtype=o.dtype)
             seed.flat[j] = 1.0
-            grads = autograd.grad(o, wrt, Tensor(seed), retain_graph=True, allow_unused=True)
+            grads = grad(o, wrt, function.Tensor(seed), retain_graph=True, allow_unused=True)
             for kk, g in enumerate(grads):
                 if g is not None:
                     jac[kk][oi][:, j] = g.data.reshape(-1)
@@ -139,15 +139,15 @@ def gradgradcheck(
     outs = _outputs(fn, inputs)
     if grad_outputs is None:
         rng = np.random.default_rng(0)
-        grad_outputs = tuple(Tensor(rng.standard_normal(o.shape), requires_grad=True, dtype=np.float64) for o in outs)
+        grad_outputs = tuple(function.Tensor(rng.standard_normal(o.shape), requires_grad=True, dtype=np.float64) for o in outs)
     grad_outputs = _as_tuple(grad_outputs)
     n = len(inputs)
     wanted = [k for k, o in enumerate(outs) if o.requires_grad]
 
-    def first_derivatives(*args: Any) -> tuple[Tensor, ...]:
+    def first_derivatives(*args: Any) -> tuple[Any, ...]:
         ins, vs = args[:n], args[n:]
         o = _outputs(fn, ins)
-        grads = autograd.grad(
+        grads = grad(
             [o[k] for k in wanted], [ins[k] for k in diff], [vs[k] for k in wanted],
             create_graph=True, allow_unused=True,
         )

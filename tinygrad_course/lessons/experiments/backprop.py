@@ -24,7 +24,7 @@ import numpy as np
 
 import tinygrad_course as tc
 from tinygrad_course import nn
-from tinygrad_course.experiments.common import print_table, pyplot, save_figure, write_json
+from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, write_json
 
 SIZES = (4, 6, 5, 3)
 TOLERANCE = 1e-12

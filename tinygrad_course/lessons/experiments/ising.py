@@ -31,7 +31,7 @@ import tinygrad_course as tc
 from tinygrad_course import datasets, nn, optim
 from tinygrad_course.data import DataLoader, TensorDataset
 from tinygrad_course.datasets.ising import TC_EXACT
-from tinygrad_course.experiments.common import print_table, pyplot, save_figure, write_json
+from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, write_json
 from tinygrad_course.training import fit
 
 GAP = 0.3  # no training data with |T − T_c| < GAP

@@ -12,16 +12,15 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course import autograd, dtypes
-from tinygrad_course.ops import elementwise as E
-from tinygrad_course.ops import matmul as M
-from tinygrad_course.ops import movement as V
-from tinygrad_course.ops import reduce as R
-from tinygrad_course.tensor_math import MathMethods, _promote, where
-from tinygrad_course.tensor_movement import MovementMethods, _shape_arg, cat, pad, stack
-from tinygrad_course.tensor_reduce import Dim, ReduceMethods, ValuesIndices
-
-__all__ = ["Dim", "Tensor", "ValuesIndices", "cat", "pad", "stack", "where", "_shape_arg"]
+from tinygrad_course import autograd
+from tinygrad_course.autograd.function import explain_broadcast
+from tinygrad_course.autograd.grad_mode import mode
+from tinygrad_course.ops.elementwise import Add, Cast, Div, Mul, Neg, Pow, Sub
+from tinygrad_course.ops.matmul import MatMul
+from tinygrad_course.tensor import dtypes
+from tinygrad_course.tensor.math_methods import MathMethods, promote
+from tinygrad_course.tensor.movement_methods import MovementMethods
+from tinygrad_course.tensor.reduce_methods import Dim, ReduceMethods
 
 
 def _dtype_of_python(value: Any, arr: np.ndarray) -> np.dtype:
@@ -253,7 +252,35 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
-        """Accumulate ∂self/∂leaf into ``.grad`` of each leaf (`gradient` = ∂c/∂self for non-scalars)."""
+        """Backpropagate from this tensor: add ∂self/∂x to ``x.grad`` for every leaf x that requires grad.
+
+        For a scalar loss c this fills ``x.grad`` with ∂c/∂x (the lecture's backpropagation,
+        equations (1)–(4), for every op in the graph). For a non-scalar tensor pass
+        ``gradient`` = ∂c/∂self of the same shape; the result is the vector-Jacobian product.
+
+        Args:
+            gradient: ∂c/∂self; may be omitted for a one-element tensor (then it is 1).
+            retain_graph: keep the saved values so that backward can run through this graph
+                again; without it they are freed, and a second backward raises a RuntimeError.
+            create_graph: record the backward pass too, so that the gradients can be
+                differentiated again (second derivatives); implies retain_graph.
+
+        Gradients **accumulate**: calling backward twice adds to ``.grad`` (an optimizer's
+        ``zero_grad()`` clears them between steps). Only leaves get ``.grad``, plus tensors that
+        called ``retain_grad()``; hooks from ``register_hook`` see the gradient on its way.
+
+        Raises:
+            RuntimeError: if this tensor does not require grad, if `gradient` is missing for a
+                non-scalar tensor or has another shape, or if the graph was already freed.
+
+        Example::
+
+            >>> w = tc.tensor([1.0, -2.0], requires_grad=True)
+            >>> c = ((w * 3.0) ** 2).sum()        # c = Σ 9 w²
+            >>> c.backward()
+            >>> w.grad                            # ∂c/∂w = 18 w
+            tensor([ 18., -36.])
+        """
         autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
     def detach(self) -> Tensor:
@@ -290,18 +317,6 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
         return remove
 
-    def _sum_to_shape(self, shape: tuple[int, ...], node: Any = None) -> Tensor:
-        """Sum a broadcast gradient back to `shape` (the one place broadcasting is undone)."""
-        lead = self.ndim - len(shape)
-        if lead < 0:
-            raise RuntimeError(f"{node!r}: gradient of shape {self.shape} cannot be summed to shape {shape}")
-        axes = tuple(range(lead)) + tuple(lead + d for d, n in enumerate(shape) if n == 1 and self.shape[lead + d] != 1)
-        out = R.Sum.apply(self, axis=axes, keepdim=True) if axes else self
-        out = V.Reshape.apply(out, shape=shape) if out.shape != shape else out
-        if out.shape != shape:
-            raise RuntimeError(f"{node!r}: returned a gradient of shape {self.shape} for an input of shape {shape}")
-        return out
-
     # ----------------------------------------------------------------- dtype
     def to(self, dtype: Any) -> Tensor:
         """This tensor converted to `dtype` (differentiable between floating dtypes)."""
@@ -310,7 +325,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
             return self
         if self.requires_grad and d.kind != "f":
             return Tensor._make(self.data.astype(d), None)
-        return E.Cast.apply(self, dtype=d)
+        return Cast.apply(self, dtype=d)
 
     def float(self) -> Tensor:
         """Converted to float32."""
@@ -336,7 +351,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         if reflected:
             a, b = b, a
         if a.data.dtype != b.data.dtype:
-            a, b = _promote(a, b)
+            a, b = promote(a, b)
         return fn.apply(a, b)
 
     def _direct(self, ufunc: np.ufunc, other: Tensor, name: str) -> Tensor:
@@ -344,7 +359,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         try:
             data = ufunc(self.data, other.data)
         except ValueError:
-            autograd.explain_broadcast(name, [self.data.shape, other.data.shape])
+            explain_broadcast(name, [self.data.shape, other.data.shape])
             raise
         return Tensor._make(data if type(data) is np.ndarray else np.asarray(data), None)
 
@@ -353,50 +368,50 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     # PyTorch, whose no-grad ops skip autograd.
     def __add__(self, other: Any) -> Tensor:
         if type(other) is Tensor and other.data.dtype is self.data.dtype:
-            if autograd._grad_enabled:
-                return E.Add.apply(self, other)
+            if mode.grad_enabled:
+                return Add.apply(self, other)
             return self._direct(np.add, other, "add")
-        return self._binary(E.Add, other)
+        return self._binary(Add, other)
 
     def __radd__(self, other: Any) -> Tensor:
-        return self._binary(E.Add, other, reflected=True)
+        return self._binary(Add, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
         if type(other) is Tensor and other.data.dtype is self.data.dtype:
-            if autograd._grad_enabled:
-                return E.Sub.apply(self, other)
+            if mode.grad_enabled:
+                return Sub.apply(self, other)
             return self._direct(np.subtract, other, "sub")
-        return self._binary(E.Sub, other)
+        return self._binary(Sub, other)
 
     def __rsub__(self, other: Any) -> Tensor:
-        return self._binary(E.Sub, other, reflected=True)
+        return self._binary(Sub, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
         if type(other) is Tensor and other.data.dtype is self.data.dtype:
-            if autograd._grad_enabled:
-                return E.Mul.apply(self, other)
+            if mode.grad_enabled:
+                return Mul.apply(self, other)
             return self._direct(np.multiply, other, "mul")
-        return self._binary(E.Mul, other)
+        return self._binary(Mul, other)
 
     def __rmul__(self, other: Any) -> Tensor:
-        return self._binary(E.Mul, other, reflected=True)
+        return self._binary(Mul, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
         a = self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-        return a._binary(E.Div, other)
+        return a._binary(Div, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
         a = self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-        return a._binary(E.Div, other, reflected=True)
+        return a._binary(Div, other, reflected=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
-        return self._binary(E.Pow, exponent)
+        return self._binary(Pow, exponent)
 
     def __rpow__(self, base: Any) -> Tensor:
-        return self._binary(E.Pow, base, reflected=True)
+        return self._binary(Pow, base, reflected=True)
 
     def __neg__(self) -> Tensor:
-        return E.Neg.apply(self)
+        return Neg.apply(self)
 
     def __matmul__(self, other: Any) -> Tensor:
         return self.matmul(other)
@@ -431,7 +446,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with numpy's rules: 1-D operands are promoted, batch dims broadcast."""
         other = self._const(other)
-        a, b = (self, other) if self.dtype == other.dtype else _promote(self, other)
+        a, b = (self, other) if self.dtype == other.dtype else promote(self, other)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
         k_a = a.shape[-1]
@@ -441,11 +456,11 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         if a.ndim == 1 and b.ndim == 1:
             return (a * b).sum()
         if a.ndim == 1:
-            return M.MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
+            return MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
         if b.ndim == 1:
-            return M.MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
+            return MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
         try:
-            return M.MatMul.apply(a, b)
+            return MatMul.apply(a, b)
         except ValueError:
             raise ValueError(
                 f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot be broadcast together"
@@ -457,7 +472,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         try:
             return Tensor._make(ufunc(self.data, b), None)
         except ValueError:
-            autograd.explain_broadcast(name, [self.shape, np.shape(b)])
+            explain_broadcast(name, [self.shape, np.shape(b)])
             raise
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
@@ -556,3 +571,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         """Copy `src` (broadcast) into this tensor in place."""
         self.data[...] = src.data if isinstance(src, Tensor) else src
         return self
+
+
+# The one link from autograd up to Tensor: Function.apply and the engines make Tensors of this class.
+autograd.register_tensor_type(Tensor)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_course.autograd import Function, is_grad_enabled
+from tinygrad_course.autograd.function import Function
+from tinygrad_course.ops._kernels import minus_one_hot
 from tinygrad_course.ops.movement import IndexAdd
-from tinygrad_course.tensor import Tensor
 
 
 class Linear(Function):
@@ -59,19 +59,21 @@ class SoftmaxCrossEntropy(Function):
 
     @staticmethod
     def forward(ctx, z, q=None, labels=None, scale=None):
-        # The reductions are called as ufunc methods (z.max(axis=1) is np.maximum.reduce behind a
-        # Python wrapper): this op runs once per training step, on a small array.
+        # log p = (z − max z) − log Σ exp(z − max z): shifted so that exp never overflows. The
+        # reductions are ufunc methods (z.max(axis=1) is np.maximum.reduce behind a Python wrapper).
         shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
         e = np.exp(shifted)
         s = np.add.reduce(e, axis=1, keepdims=True)
         logp = shifted
-        logp -= np.log(s)  # in place: shifted is not needed any more
-        e /= s  # e is now p = softmax(z), kept for backward
-        ctx.p, ctx.q, ctx.labels, ctx.scale = e, q, labels, scale
+        logp -= np.log(s)  # in place: shifted is a fresh array, not needed any more
+        p = e
+        p /= s  # p = softmax(z), kept for backward
+        ctx.p, ctx.q, ctx.labels, ctx.scale = p, q, labels, scale
+        ctx.qsum = None if q is None else q.sum(axis=1, keepdims=True)
+        ctx.one_hot = q is None or bool((ctx.qsum == 1.0).all())
         ctx.save_for_backward(z)
         if labels is not None:
-            ctx.rows = np.arange(labels.size)
-            picked = logp[ctx.rows, labels]  # log p_{i,yᵢ}
+            picked = logp[np.arange(labels.size), labels]  # log p_{i,yᵢ}
             if scale is None:
                 return -picked
             return np.asarray(np.add.reduce(picked) * -scale, dtype=z.dtype)
@@ -79,43 +81,21 @@ class SoftmaxCrossEntropy(Function):
             return -np.einsum("ik,ik->i", q, logp)
         return np.asarray(-np.vdot(q, logp) * scale, dtype=z.dtype)
 
-    array_backward = True  # arrays in a plain backward (the first branch below)
+    # One formula for arrays and Tensors: the softmax and the one-hot subtraction are kernels.
+    array_backward = True
 
     @staticmethod
     def backward(ctx, g):
         (z,) = ctx.saved_tensors
-        q, labels, scale = ctx.q, ctx.labels, ctx.scale
-        if q is None:
-            one_hot, qsum = True, None
+        # p = softmax(z): the forward's array in a plain backward, z.softmax(1) (differentiable) with create_graph
+        p = ctx.p if isinstance(z, np.ndarray) else z.softmax(1)
+        if ctx.labels is not None:
+            delta = minus_one_hot(p, ctx.labels)  # δ = p − onehot(y)
+        elif ctx.one_hot:
+            delta = p - ctx.q  # δ = p − q
         else:
-            qsum = q.sum(axis=1, keepdims=True)
-            one_hot = bool((qsum == 1.0).all())
-        if not is_grad_enabled():
-            # Plain backward: δ = (p Σq − q) · g on arrays (p − q for one-hot rows); g and z are arrays.
-            if labels is not None:
-                # p becomes δ in place (as in the lecture's code, no copy); a second backward
-                # through this node (retain_graph=True) finds it used up and recomputes p from z.
-                delta = ctx.p if ctx.p is not None else _softmax_rows(z)
-                ctx.p = None
-                delta[ctx.rows, labels] -= 1.0
-            else:
-                delta = ctx.p - q if one_hot else ctx.p * qsum - q
-            delta *= g[:, None] if scale is None else float(g) * scale  # g is 0-d for a reduction
-            return delta
-        # create_graph: p must be a function of z (softmax as Tensor ops) for second derivatives.
-        if labels is not None:
-            q = np.zeros_like(z.data)
-            q[ctx.rows, labels] = 1.0
-        p = z.softmax(1)
-        delta = p - Tensor._make(q, None) if one_hot else p * Tensor._make(qsum, None) - Tensor._make(q, None)
-        return delta * g.unsqueeze(1) if scale is None else delta * (g * scale)
-
-
-def _softmax_rows(z: np.ndarray) -> np.ndarray:
-    """softmax along dim 1 of z (M, C), shifted by the row maximum so that exp never overflows."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    e /= e.sum(axis=1, keepdims=True)
-    return e
+            delta = p * ctx.qsum - ctx.q  # δ = p Σq − q
+        return delta * (g.reshape(-1, 1) if ctx.scale is None else g * ctx.scale)
 
 
 class Softplus(Function):

@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tinygrad_course.experiments import backprop, graph, ising, optimizers, overfitting
-from tinygrad_course.experiments.common import OutputDirError, prepare_out_dir
+from tinygrad_course.lessons.experiments import backprop, graph, ising, optimizers, overfitting
+from tinygrad_course.lessons.experiments.common import OutputDirError, prepare_out_dir
 
 Experiment = Callable[..., dict[str, Any]]
 

@@ -10,8 +10,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_course import dtypes
-from tinygrad_course.ops import elementwise as E
+from tinygrad_course.ops.elementwise import (
+    Abs,
+    Clamp,
+    Cos,
+    Erf,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Relu,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Tanh,
+    Where,
+)
+from tinygrad_course.tensor import dtypes
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -25,35 +40,35 @@ class MathMethods:
 
     def exp(self) -> Tensor:
         """eˣ; ∂/∂x = eˣ."""
-        return E.Exp.apply(self._floating("exp"))
+        return Exp.apply(self._floating("exp"))
 
     def log(self) -> Tensor:
         """ln x; ∂/∂x = 1/x."""
-        return E.Log.apply(self._floating("log"))
+        return Log.apply(self._floating("log"))
 
     def sqrt(self) -> Tensor:
         """√x; ∂/∂x = 1/(2√x)."""
-        return E.Sqrt.apply(self._floating("sqrt"))
+        return Sqrt.apply(self._floating("sqrt"))
 
     def sin(self) -> Tensor:
         """sin x; ∂/∂x = cos x."""
-        return E.Sin.apply(self._floating("sin"))
+        return Sin.apply(self._floating("sin"))
 
     def cos(self) -> Tensor:
         """cos x; ∂/∂x = −sin x."""
-        return E.Cos.apply(self._floating("cos"))
+        return Cos.apply(self._floating("cos"))
 
     def tanh(self) -> Tensor:
         """tanh x; ∂/∂x = 1 − tanh²x."""
-        return E.Tanh.apply(self._floating("tanh"))
+        return Tanh.apply(self._floating("tanh"))
 
     def sigmoid(self) -> Tensor:
         """σ(x) = 1/(1 + e⁻ˣ); ∂/∂x = σ(1 − σ)."""
-        return E.Sigmoid.apply(self._floating("sigmoid"))
+        return Sigmoid.apply(self._floating("sigmoid"))
 
     def relu(self) -> Tensor:
         """max(x, 0); ∂/∂x = 1[x > 0]."""
-        return E.Relu.apply(self)
+        return Relu.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """x for x > 0, else negative_slope · x."""
@@ -61,7 +76,7 @@ class MathMethods:
 
     def erf(self) -> Tensor:
         """The error function erf x; ∂/∂x = (2/√π) e^(−x²)."""
-        return E.Erf.apply(self._floating("erf"))
+        return Erf.apply(self._floating("erf"))
 
     def gelu(self, approximate: str = "none") -> Tensor:
         """GELU: x·Φ(x) = ½x(1 + erf(x/√2)); approximate="tanh": ½x(1 + tanh(√(2/π)(x + 0.044715x³)))."""
@@ -74,23 +89,23 @@ class MathMethods:
 
     def abs(self) -> Tensor:
         """|x|; ∂/∂x = sign(x)."""
-        return E.Abs.apply(self)
+        return Abs.apply(self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Elements limited to [min, max]; ∂/∂x = 1 inside the range, 0 outside."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return E.Clamp.apply(self, lo=min, hi=max)
+        return Clamp.apply(self, lo=min, hi=max)
 
     clip = clamp
 
     def maximum(self, other: Any) -> Tensor:
         """Elementwise max(self, other) (broadcast); ties split the gradient."""
-        return self._binary(E.Maximum, other)
+        return self._binary(Maximum, other)
 
     def minimum(self, other: Any) -> Tensor:
         """Elementwise min(self, other) (broadcast); ties split the gradient."""
-        return self._binary(E.Minimum, other)
+        return self._binary(Minimum, other)
 
     def where(self, condition: Any, other: Any) -> Tensor:
         """self where condition else other (PyTorch's ``x.where(cond, y)``)."""
@@ -113,7 +128,7 @@ class MathMethods:
         return self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
 
-def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+def promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """PyTorch's promotion: a float with an int/bool keeps the float's dtype; else the wider one."""
     fa, fb = a.data.dtype.kind == "f", b.data.dtype.kind == "f"
     if fa and not fb:
@@ -136,5 +151,5 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     x = x if x is not None else y._const(input)  # type: ignore[union-attr]
     y = y if y is not None else x._const(other)
     if x.dtype != y.dtype:
-        x, y = _promote(x, y)
-    return E.Where.apply(x._make(cond, None), x, y)
+        x, y = promote(x, y)
+    return Where.apply(x._make(cond, None), x, y)

@@ -26,7 +26,7 @@ import numpy as np
 import tinygrad_course as tc
 from tinygrad_course import datasets, nn, optim
 from tinygrad_course.data import DataLoader, TensorDataset
-from tinygrad_course.experiments.common import print_table, pyplot, save_figure, write_json
+from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, write_json
 from tinygrad_course.training import evaluate, fit
 
 NAMES = ("gd", "sgd", "momentum", "nesterov", "rmsprop", "adam")

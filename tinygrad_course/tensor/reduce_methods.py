@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_course.ops import movement as V
-from tinygrad_course.ops import reduce as R
+from tinygrad_course.ops.movement import GetItem
+from tinygrad_course.ops.reduce import Amax, Amin, Prod, Sum
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -35,7 +35,7 @@ class ReduceMethods:
 
     def sum(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None) -> Tensor:
         """Σ over `dim` (all elements if None); ∂/∂x = 1 broadcast back."""
-        return R.Sum.apply(self, axis=self._dims(dim, axis, "sum"), keepdim=keepdim)
+        return Sum.apply(self, axis=self._dims(dim, axis, "sum"), keepdim=keepdim)
 
     def mean(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None) -> Tensor:
         """(1/n) Σ over `dim`; ∂/∂x = 1/n."""
@@ -72,12 +72,12 @@ class ReduceMethods:
     def amax(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None) -> Tensor:
         """Max over `dim`; ties split the gradient evenly."""
         self._nonempty("amax")
-        return R.Amax.apply(self, axis=self._dims(dim, axis, "amax"), keepdim=keepdim)
+        return Amax.apply(self, axis=self._dims(dim, axis, "amax"), keepdim=keepdim)
 
     def amin(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None) -> Tensor:
         """Min over `dim`; ties split the gradient evenly."""
         self._nonempty("amin")
-        return R.Amin.apply(self, axis=self._dims(dim, axis, "amin"), keepdim=keepdim)
+        return Amin.apply(self, axis=self._dims(dim, axis, "amin"), keepdim=keepdim)
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None) -> Any:
         """Without dim: the largest element (0-d). With dim: (values, indices) along it, like PyTorch."""
@@ -103,7 +103,7 @@ class ReduceMethods:
         # The gradient goes to the element the index names (PyTorch's rule for max(dim)).
         grid = list(np.indices(idx.shape, sparse=True))
         grid.insert(d, idx)
-        values = V.GetItem.apply(self, index=tuple(grid))
+        values = GetItem.apply(self, index=tuple(grid))
         if keepdim:
             values, idx = values.unsqueeze(d), np.expand_dims(idx, d)
         return ValuesIndices(values, self._make(idx.astype(np.int64), None))
@@ -133,7 +133,7 @@ class ReduceMethods:
 
     def prod(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
         """Π over `dim`; ∂/∂xᵢ = Π_{j≠i} xⱼ (exact with zeros too)."""
-        return R.Prod.apply(self, axis=self._dims(dim, axis, "prod"), keepdim=keepdim)
+        return Prod.apply(self, axis=self._dims(dim, axis, "prod"), keepdim=keepdim)
 
     def logsumexp(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None) -> Tensor:
         """log Σ eˣ = m + log Σ e^(x − m) with m = max x (no overflow); ∂/∂x = softmax(x)."""
