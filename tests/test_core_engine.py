@@ -12,6 +12,9 @@ import pytest
 import tinygrad_course as tc
 from tinygrad_course import autograd
 
+# The core suite: every test here runs once on each engine (see conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def leaf(values, dtype=tc.float64) -> tc.Tensor:
     return tc.tensor(values, dtype=dtype, requires_grad=True)
@@ -399,6 +402,7 @@ def test_gradients_sharing_memory_through_views_are_copied() -> None:
     np.testing.assert_array_equal(seed.data, [1.0, 1.0])  # the caller's seed is untouched
 
 
+@pytest.mark.fast_engine_only
 def test_large_gradients_are_not_copied_needlessly() -> None:
     w = leaf(np.ones((3, 4)))
     x = tc.tensor(np.ones((2, 3)), dtype=tc.float64)

@@ -15,6 +15,9 @@ import pytest
 import tinygrad_course as tc
 from tinygrad_course.tensor import pad
 
+# The core suite: every test here runs once on each engine (see conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def _erf(x: np.ndarray) -> np.ndarray:
     return np.vectorize(math.erf)(x)

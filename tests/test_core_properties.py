@@ -5,11 +5,15 @@ reduced dims)."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import tinygrad_course as tc
+
+# The core suite: every test here runs once on each engine (see conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
 
 SETTINGS = settings(max_examples=60, deadline=None)
 finite = st.floats(-10, 10, allow_nan=False, width=64)

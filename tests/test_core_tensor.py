@@ -8,6 +8,9 @@ import pytest
 import tinygrad_course as tc
 from tinygrad_course.tensor import pad
 
+# The core suite: every test here runs once on each engine (see conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 
 def test_dtype_inference_follows_pytorch() -> None:
     assert tc.Tensor([1, 2]).dtype == np.int64

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 import tinygrad_course as tc
+from conftest import random_leaf as leaf
 from tinygrad_course import nn
 from tinygrad_course.nn import functional as F
 
-
-def leaf(*shape: int, seed: int = 0) -> tc.Tensor:
-    return tc.from_numpy(np.random.default_rng(seed).standard_normal(shape)).requires_grad_()
+# The core suite: every test here runs once on each engine (see conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 def naive_conv2d(x, w, b, stride, padding, dilation, groups=1):

@@ -8,13 +8,12 @@ import numpy as np
 import pytest
 
 import tinygrad_course as tc
+from conftest import random_leaf as leaf
 from tinygrad_course import nn
 from tinygrad_course.nn import functional as F
 
-
-def leaf(*shape: int, seed: int = 0, scale: float = 1.0) -> tc.Tensor:
-    rng = np.random.default_rng(seed)
-    return tc.from_numpy(rng.standard_normal(shape) * scale).requires_grad_()
+# The core suite: every test here runs once on each engine (see conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
 
 
 def double(module: nn.Module) -> nn.Module:

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 import tinygrad_course as tc
+from conftest import float64_leaf as leaf
 from tinygrad_course import nn
 from tinygrad_course.nn import functional as F
 
+# The core suite: every test here runs once on each engine (see conftest.py).
+pytestmark = pytest.mark.usefixtures("engine")
+
 RNG = np.random.default_rng(0)
-
-
-def leaf(data: np.ndarray) -> tc.Tensor:
-    return tc.from_numpy(np.array(data, dtype=np.float64)).requires_grad_()
 
 
 def reduce(loss: np.ndarray, reduction: str) -> np.ndarray:

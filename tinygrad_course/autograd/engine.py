@@ -27,6 +27,8 @@ from tinygrad_course.autograd.function import Function, raise_freed
 from tinygrad_course.autograd.grad_mode import mode
 from tinygrad_course.autograd.graph import sum_to_shape, topological_order
 
+_new_object = object.__new__
+
 
 def run_backward(
     roots: Sequence[Any],
@@ -132,7 +134,12 @@ def run_backward(
 
 def _as_tensor(a: Any) -> Any:
     """A gradient array (or numpy scalar) as a Tensor that is not part of any graph."""
-    return function.Tensor._make(a if type(a) is np.ndarray else np.asarray(a), None)  # numpy gives scalars for 0-d
+    # Tensor._make spelled out (this runs per node for ops without array_backward)
+    t = _new_object(function.Tensor)
+    t.data = a if type(a) is np.ndarray else np.asarray(a)  # numpy gives scalars for 0-d
+    t.grad = t.grad_fn = t._hooks = None
+    t._requires_grad = False
+    return t
 
 
 def _backward_on_tensors(node: Function, grad_out: np.ndarray) -> tuple[Any, ...]:

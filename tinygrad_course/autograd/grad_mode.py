@@ -25,9 +25,12 @@ class Mode(threading.local):
         recorder: set by `record_backward()`: called with each node the engine processes.
     """
 
-    grad_enabled: bool = True
-    anomaly: bool = False
-    recorder: Callable[..., None] | None = None
+    def __init__(self) -> None:
+        # Set per thread (threading.local runs this in each new thread): an instance attribute
+        # is read faster than a class default, and every op reads grad_enabled.
+        self.grad_enabled = True
+        self.anomaly = False
+        self.recorder: Callable[..., None] | None = None
 
 
 mode = Mode()

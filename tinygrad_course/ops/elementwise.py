@@ -18,6 +18,7 @@ class Add(Function):
     """z = x + y; ∂c/∂x = g, ∂c/∂y = g."""
 
     broadcasts = True
+    array_backward = True
 
     @staticmethod
     def forward(ctx, x, y):
