@@ -74,6 +74,7 @@ def test_module_entry_point_runs_an_experiment(tmp_path):
     assert bad.returncode == 2 and "usage:" in bad.stderr
 
 
+@pytest.mark.slow
 def test_demo_runs_every_experiment_and_lists_its_files(tmp_path, tmp_path_factory, monkeypatch, capsys):
     # the same Ising cache as test_experiments: whichever runs first samples, the other reads
     monkeypatch.setenv("TINYGRAD_COURSE_CACHE", str(tmp_path_factory.getbasetemp() / "ising-cache"))

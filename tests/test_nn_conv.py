@@ -6,9 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import random_leaf as leaf
 
 import tinygrad_course as tc
-from conftest import random_leaf as leaf
 from tinygrad_course import nn
 from tinygrad_course.nn import functional as F
 

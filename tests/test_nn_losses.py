@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import float64_leaf as leaf
 
 import tinygrad_course as tc
-from conftest import float64_leaf as leaf
 from tinygrad_course import nn
 from tinygrad_course.nn import functional as F
 

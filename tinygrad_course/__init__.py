@@ -7,9 +7,9 @@
     tensor([2., 4., 6.])
 """
 
-# The layers in order: autograd (knows no Tensor), then tensor (registers itself with autograd),
-# then nn, optim and the rest, each importing only the layers before it.
-# The layers above the core (each imports only the core).
+# The public names. Each layer imports only the layers below it (autograd knows no Tensor; the
+# tensor package registers its class with autograd when it is imported), so the order of these
+# lines does not matter; tests/test_core_layout.py checks the layering.
 from tinygrad_course import autograd, data, nn, optim
 from tinygrad_course.autograd import (
     Function,
