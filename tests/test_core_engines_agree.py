@@ -9,9 +9,9 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import random_leaf
 
 import tinygrad_course as tc
-from conftest import random_leaf
 from tinygrad_course import autograd, nn
 from tinygrad_course.autograd.function import Function
 from tinygrad_course.nn import functional as F

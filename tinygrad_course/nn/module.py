@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_course.autograd.graph import module_stack
+from tinygrad_course.autograd.graph import module_scope
 from tinygrad_course.tensor import Tensor
 
 
@@ -75,14 +75,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # What autograd.module_scope(self) does, spelled out: this runs on every layer of every
-        # step, and a push/pop costs less than a context-manager object.
-        stack = module_stack
-        stack.append(self)
-        try:
-            return self.forward(*args, **kwargs) if kwargs else self.forward(*args)
-        finally:
-            stack.pop()
+        with module_scope(self):  # the ops made inside belong to this module (for the renderer)
+            return self.forward(*args, **kwargs)
 
     # ------------------------------------------------------------------ registration
     def _registries(self, name: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
