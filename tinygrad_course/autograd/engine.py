@@ -25,9 +25,7 @@ from tinygrad_course.autograd import function
 from tinygrad_course.autograd.anomaly import check_finite
 from tinygrad_course.autograd.function import Function, raise_freed
 from tinygrad_course.autograd.grad_mode import mode
-from tinygrad_course.autograd.graph import sum_to_shape, topological_order
-
-_new_object = object.__new__
+from tinygrad_course.autograd.graph import run_hooks, sum_to_shape, topological_order
 
 
 def run_backward(
@@ -134,12 +132,7 @@ def run_backward(
 
 def _as_tensor(a: Any) -> Any:
     """A gradient array (or numpy scalar) as a Tensor that is not part of any graph."""
-    # Tensor._make spelled out (this runs per node for ops without array_backward)
-    t = _new_object(function.Tensor)
-    t.data = a if type(a) is np.ndarray else np.asarray(a)  # numpy gives scalars for 0-d
-    t.grad = t.grad_fn = t._hooks = None
-    t._requires_grad = False
-    return t
+    return function.Tensor._make(a if type(a) is np.ndarray else np.asarray(a), None)  # numpy gives scalars for 0-d
 
 
 def _backward_on_tensors(node: Function, grad_out: np.ndarray) -> tuple[Any, ...]:
@@ -168,7 +161,7 @@ def _visit_node(
     """Run the node's tensor hooks and fill retained .grad and grad() results; returns the gradient."""
     g = _as_tensor(grad_out) if plain else grad_out
     if node._hooks:
-        g = _run_hooks(node._hooks, g)
+        g = run_hooks(node._hooks, g)
     if node._retained:
         for ref in node._retained:
             owner = ref()
@@ -178,15 +171,6 @@ def _visit_node(
         k = wanted[node]
         results[k] = _accumulate(results[k], g, not plain, handed_out)
     return g.data if plain else g
-
-
-def _run_hooks(hooks: list[Callable[[Any], Any]], g: Any) -> Any:
-    """Call each tensor hook on g in turn; a hook may return a gradient to use instead."""
-    for hook in hooks:
-        replaced = hook(g)
-        if replaced is not None:
-            g = replaced
-    return g
 
 
 def _watch(node: Function, grad_out: Any, grad_ins: tuple[Any, ...], plain: bool,
@@ -236,7 +220,7 @@ def _deliver_leaf(
     """Give a leaf its gradient g (an array in a plain backward): its hooks, then .grad or grad()'s result."""
     g = _as_tensor(g) if plain else g
     if t._hooks:
-        g = _run_hooks(t._hooks, g)
+        g = run_hooks(t._hooks, g)
     if wanted:
         k = wanted.get(id(t))
         if k is not None:

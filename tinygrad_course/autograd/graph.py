@@ -61,3 +61,12 @@ def sum_to_shape(g: Any, shape: tuple[int, ...], node: Any = None) -> Any:
     if g.shape != shape:
         g = g.reshape(shape)  # ... and this puts back the size-1 ones
     return g
+
+
+def run_hooks(hooks: list[Any] | None, g: Any) -> Any:
+    """Call each hook registered on a tensor with its gradient g, in order; a hook may return a replacement."""
+    for hook in hooks or ():
+        replaced = hook(g)
+        if replaced is not None:
+            g = replaced
+    return g

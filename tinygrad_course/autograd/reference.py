@@ -25,7 +25,7 @@ from tinygrad_course.autograd import function
 from tinygrad_course.autograd.anomaly import check_finite
 from tinygrad_course.autograd.function import Function, explain_broadcast, output_array, raise_freed, record
 from tinygrad_course.autograd.grad_mode import mode, set_grad_enabled
-from tinygrad_course.autograd.graph import sum_to_shape, topological_order
+from tinygrad_course.autograd.graph import run_hooks, sum_to_shape, topological_order
 
 
 def apply(cls: type[Function], *inputs: Any, **kwargs: Any) -> Any:
@@ -80,7 +80,7 @@ def run_backward(
                 continue  # reachable, but no gradient flows into it
             if node.released:
                 raise_freed(node)
-            g = _run_hooks(node._hooks, g)
+            g = run_hooks(node._hooks, g)
             for ref in node._retained or []:  # tensors that called retain_grad()
                 if ref() is not None:
                     ref().grad = _accumulate(ref().grad, g, create_graph)
@@ -113,7 +113,7 @@ def run_backward(
 
 def _deliver_to_leaf(leaf: Any, g: Any, wanted: dict[Any, int], results: list[Any], create_graph: bool) -> None:
     """A leaf's gradient: its hooks, then into grad()'s result or into ``.grad``."""
-    g = _run_hooks(leaf._hooks, g)
+    g = run_hooks(leaf._hooks, g)
     if wanted:
         if id(leaf) in wanted:
             results[wanted[id(leaf)]] = _accumulate(results[wanted[id(leaf)]], g, create_graph)
@@ -126,15 +126,6 @@ def _accumulate(current: Any, g: Any, create_graph: bool) -> Any:
     if current is not None:
         return current + g
     return g if create_graph else function.Tensor._make(np.array(g.data), None)
-
-
-def _run_hooks(hooks: list[Any] | None, g: Any) -> Any:
-    """Call each hook on g in turn; a hook may return a gradient to use instead."""
-    for hook in hooks or []:
-        replaced = hook(g)
-        if replaced is not None:
-            g = replaced
-    return g
 
 
 def _report(node: Function, g: Any, grad_inputs: tuple[Any, ...]) -> None:

@@ -72,13 +72,36 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
 class Tensor(MathMethods, ReduceMethods, MovementMethods):
     """A multi-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
-    This file holds the core (data, graph, dtype, arithmetic, comparisons); elementwise math,
-    reductions and movement live in tensor_math.py, tensor_reduce.py and tensor_movement.py.
+    ``Tensor(data, requires_grad=False, dtype=None)`` copies `data` (numbers, nested lists,
+    a numpy array or a Tensor). dtypes follow PyTorch: Python floats become the default float
+    dtype (float32, see `set_default_dtype`), ints int64, bools bool; numpy arrays keep theirs.
+    Only floating tensors may require grad. `tc.tensor(...)` is the same as a function.
+
+    Every operation on a tensor that requires grad records a node (``grad_fn``) in the graph;
+    ``backward()`` on a scalar result c then fills ``.grad`` of each leaf x with ∂c/∂x.
 
     Attributes:
-        data: the numpy array of values (mutate it in place only under ``no_grad()``).
+        data: the numpy array of values (change it in place only under ``no_grad()``).
         grad: ∂c/∂self after ``backward()`` (a Tensor), for leaves and retained tensors; else None.
         grad_fn: the node that made this tensor (e.g. ``<MulBackward>``); None for leaves.
+        requires_grad: whether ops on this tensor are recorded for backward.
+
+    Raises:
+        TypeError: for data that is not numeric (strings, objects, complex numbers).
+        ValueError: for ragged nested lists.
+        RuntimeError: for ``requires_grad=True`` on an integer or bool tensor.
+
+    Example::
+
+        >>> x = tc.Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+        >>> y = (x @ x).sum()                 # y.grad_fn is <SumBackward>
+        >>> y.backward()
+        >>> x.grad                            # ∂y/∂x = 1 xᵀ + xᵀ 1 (1: the matrix of ones)
+        tensor([[ 7., 11.],
+                [ 9., 13.]])
+
+    This file holds the core (data, graph, dtype, arithmetic, comparisons); elementwise math,
+    reductions and movement live in math_methods.py, reduce_methods.py and movement_methods.py.
     """
 
     __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_hooks", "__weakref__")
