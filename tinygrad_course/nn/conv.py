@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_course.nn import functional as F
 from tinygrad_course.nn import init
-from tinygrad_course.nn.functional_conv import IntPair, _pair
+from tinygrad_course.nn.functional_conv import IntPair, int_pair
 from tinygrad_course.nn.module import Module, Parameter
 from tinygrad_course.tensor import Tensor, dtypes, pad
 
@@ -39,10 +39,10 @@ class Conv2d(Module):
             raise ValueError(f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = _pair(kernel_size, "Conv2d", "kernel_size", 1)
-        self.stride = _pair(stride, "Conv2d", "stride", 1)
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "Conv2d", "padding", 0)
-        self.dilation = _pair(dilation, "Conv2d", "dilation", 1)
+        self.kernel_size = int_pair(kernel_size, "Conv2d", "kernel_size", 1)
+        self.stride = int_pair(stride, "Conv2d", "stride", 1)
+        self.padding = padding if isinstance(padding, str) else int_pair(padding, "Conv2d", "padding", 0)
+        self.dilation = int_pair(dilation, "Conv2d", "dilation", 1)
         self.groups = groups
         self.padding_mode = padding_mode
         if padding == "same" and self.stride != (1, 1):

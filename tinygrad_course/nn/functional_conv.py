@@ -16,7 +16,8 @@ from tinygrad_course.tensor import Tensor, pad
 IntPair = int | tuple[int, int]
 
 
-def _pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
+def int_pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
+    """(value, value) for an int, else the pair itself; checked to be two ints ≥ minimum (TypeError/ValueError naming op and arg)."""
     pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
     if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in pair):
         raise TypeError(f"{op}: {arg} must be an int or a pair of ints, got {value!r}")
@@ -69,8 +70,8 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         raise ValueError(f"conv2d: bias must have shape ({weight.shape[0]},), got {bias.shape}")
     if x.dtype != weight.dtype:
         raise TypeError(f"conv2d: input has dtype {x.dtype} but weight has {weight.dtype}; convert the input")
-    s = _pair(stride, "conv2d", "stride", 1)
-    d = _pair(dilation, "conv2d", "dilation", 1)
+    s = int_pair(stride, "conv2d", "stride", 1)
+    d = int_pair(dilation, "conv2d", "dilation", 1)
     kernel = (weight.shape[2], weight.shape[3])
     if isinstance(padding, str):
         if padding == "valid":
@@ -88,7 +89,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
         else:
             raise ValueError(f"conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
     else:
-        p = _pair(padding, "conv2d", "padding", 0)
+        p = int_pair(padding, "conv2d", "padding", 0)
     _out_hw("conv2d", x.shape, kernel, s, p, d)
     kw = {"stride": s, "padding": p, "dilation": d, "groups": groups}
     out = Conv2d.apply(x, weight, **kw) if bias is None else Conv2d.apply(x, weight, bias, **kw)
@@ -97,10 +98,10 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
 
 def _pool_args(op: str, kernel_size: IntPair, stride: IntPair | None, padding: IntPair, dilation: IntPair,
                ceil_mode: bool) -> tuple[tuple[int, int], ...]:
-    k = _pair(kernel_size, op, "kernel_size", 1)
-    s = k if stride is None or stride == () or stride == [] else _pair(stride, op, "stride", 1)
-    p = _pair(padding, op, "padding", 0)
-    d = _pair(dilation, op, "dilation", 1)
+    k = int_pair(kernel_size, op, "kernel_size", 1)
+    s = k if stride is None or stride == () or stride == [] else int_pair(stride, op, "stride", 1)
+    p = int_pair(padding, op, "padding", 0)
+    d = int_pair(dilation, op, "dilation", 1)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{op}: padding {p} should be at most half of kernel size {k}")
     if ceil_mode:
@@ -163,8 +164,8 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
     """im2col: (N, C, H, W) → (N, C·kh·kw, L), column l = the flattened window of output position l."""
     if input.ndim != 4:
         raise ValueError(f"unfold: expected input of shape (N, C, H, W), got {input.shape}")
-    k = _pair(kernel_size, "unfold", "kernel_size", 1)
-    d, p, s = _pair(dilation, "unfold", "dilation", 1), _pair(padding, "unfold", "padding", 0), _pair(stride, "unfold", "stride", 1)
+    k = int_pair(kernel_size, "unfold", "kernel_size", 1)
+    d, p, s = int_pair(dilation, "unfold", "dilation", 1), int_pair(padding, "unfold", "padding", 0), int_pair(stride, "unfold", "stride", 1)
     oh, ow = _out_hw("unfold", input.shape, k, s, p, d)
     cols = Im2col.apply(input, kernel=k, stride=s, padding=p, dilation=d)  # (N, C, kh, kw, OH, OW)
     n, c = input.shape[0], input.shape[1]
@@ -174,9 +175,9 @@ def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: 
 def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: IntPair = 1, padding: IntPair = 0,
          stride: IntPair = 1) -> Tensor:
     """col2im, the adjoint of `unfold`: (N, C·kh·kw, L) → (N, C, H, W), overlapping entries summed."""
-    size = _pair(output_size, "fold", "output_size", 1)
-    k = _pair(kernel_size, "fold", "kernel_size", 1)
-    d, p, s = _pair(dilation, "fold", "dilation", 1), _pair(padding, "fold", "padding", 0), _pair(stride, "fold", "stride", 1)
+    size = int_pair(output_size, "fold", "output_size", 1)
+    k = int_pair(kernel_size, "fold", "kernel_size", 1)
+    d, p, s = int_pair(dilation, "fold", "dilation", 1), int_pair(padding, "fold", "padding", 0), int_pair(stride, "fold", "stride", 1)
     n, ckk = input.shape[0], input.shape[1]
     oh, ow = _out_hw("fold", (n, 1) + size, k, s, p, d)
     if input.ndim != 3 or ckk % (k[0] * k[1]) or input.shape[2] != oh * ow:
