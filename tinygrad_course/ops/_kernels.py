@@ -16,8 +16,8 @@ def relu_mask(out: np.ndarray) -> np.ndarray:
     """1[x > 0] from relu's output out = max(x, 0), to multiply a gradient by.
 
     out ≥ 0, so np.sign(out) is the mask already in out's dtype, in one call: the cheapest on
-    small arrays. On large ones a bool comparison is three times faster (measured at 2¹⁶
-    elements), and the product g · mask converts it.
+    small arrays (g · mask 2.2× faster than with a bool mask at 16 elements, 1.3× at 1024). On
+    large ones the bool comparison wins (2.1× at 2¹⁶); docs/how-autograd-works.md has the figures.
     """
     return np.sign(out) if out.size <= 1024 else out > 0
 
