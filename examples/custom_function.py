@@ -4,7 +4,7 @@
     python -m pytest examples/custom_function.py
 
 A Function has two static methods. `forward(ctx, *arrays)` computes the output from numpy
-arrays and saves what backward will need. `backward(ctx, grad)` receives ∂c/∂out as a Tensor
+arrays and saves what backward will need. `backward(ctx, g)` receives g = ∂c/∂out as a Tensor
 and returns ∂c/∂input for each input, written with Tensor ops, so that the gradient is itself
 differentiable (second derivatives, ``create_graph=True``). The engine undoes broadcasting.
 `gradcheck` compares backward with finite differences in float64: the unit test every op needs.
@@ -24,10 +24,10 @@ class SiLU(tc.Function):
         return x / (1.0 + np.exp(-x))
 
     @staticmethod
-    def backward(ctx, grad: tc.Tensor) -> tc.Tensor:
+    def backward(ctx, g: tc.Tensor) -> tc.Tensor:
         (x,) = ctx.saved_tensors
         s = x.sigmoid()
-        return grad * s * (1 + x * (1 - s))
+        return g * s * (1 + x * (1 - s))
 
 
 class Hypot(tc.Function):
@@ -40,11 +40,11 @@ class Hypot(tc.Function):
         return z
 
     @staticmethod
-    def backward(ctx, grad: tc.Tensor) -> tuple[tc.Tensor | None, tc.Tensor | None]:
+    def backward(ctx, g: tc.Tensor) -> tuple[tc.Tensor | None, tc.Tensor | None]:
         x, y, z = ctx.saved_tensors
         # Only compute what is asked for; shapes may be broadcast, the engine sums them back.
-        gx = grad * x / z if ctx.needs_input_grad[0] else None
-        gy = grad * y / z if ctx.needs_input_grad[1] else None
+        gx = g * x / z if ctx.needs_input_grad[0] else None
+        gy = g * y / z if ctx.needs_input_grad[1] else None
         return gx, gy
 
 
