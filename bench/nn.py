@@ -109,7 +109,7 @@ def ours_step(model: nn.Module, opt: optim.SGD, x: tc.Tensor, y: tc.Tensor) -> f
     loss = F.cross_entropy(model(x), y)
     loss.backward()
     opt.step()
-    return loss.data
+    return loss
 
 
 def manual_step(model: nn.Module, x: tc.Tensor, y: tc.Tensor) -> float:
@@ -119,7 +119,7 @@ def manual_step(model: nn.Module, x: tc.Tensor, y: tc.Tensor) -> float:
     loss.backward()
     for p in model.parameters():
         p.data -= LR * p.grad.data
-    return loss.data
+    return loss
 
 
 Result = tuple[float, float, list[float]]
@@ -128,7 +128,7 @@ Result = tuple[float, float, list[float]]
 def bench_model(model: nn.Module, numpy_step: Callable[..., float], x: np.ndarray, y: np.ndarray,
                 repeat: int, profile: bool) -> tuple[Result, Result]:
     """Time our step (with optim.SGD, then with the update written out) against numpy_step."""
-    params = [p.data.copy() for p in model.parameters()]
+    params = [p.detach().numpy().copy() for p in model.parameters()]
     xt, yt = tc.from_numpy(x), tc.from_numpy(y)
     opt = optim.SGD(model.parameters(), lr=LR)
     # Same numbers first: one step each from the same weights must give the same loss.

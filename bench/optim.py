@@ -99,8 +99,8 @@ def main() -> None:
     ):
         params = make_params(rng)
         opt = make_opt(params)
-        copies = [p.data.copy() for p in params]
-        grads = [p.grad.data for p in params]
+        copies = [p.detach().numpy().copy() for p in params]
+        grads = [p.grad.numpy() for p in params]
         rows.append((name, *measure(opt.step, make_numpy(copies, grads))))
     n = N_TENSORS * SHAPE[0] * SHAPE[1]
     print(f"optimizer step over {n:,} float32 parameters in {N_TENSORS} tensors of {SHAPE}, median of {REPEATS}")

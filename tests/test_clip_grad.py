@@ -41,8 +41,8 @@ def test_clip_grad_norm_scales_by_max_norm_over_total_plus_1e6(norm_type, total)
     np.testing.assert_allclose(got.item(), want_total, rtol=1e-12)
     coef = 2.0 / (want_total + 1e-6)
     for p, g in zip(params, GRADS):
-        np.testing.assert_allclose(p.grad.data, np.asarray(g) * coef, rtol=1e-12)
-    joint = np.concatenate([p.grad.data.ravel() for p in params])
+        np.testing.assert_allclose(p.grad._array, np.asarray(g) * coef, rtol=1e-12)
+    joint = np.concatenate([p.grad._array.ravel() for p in params])
     assert total(joint) < 2.0 and total(joint) > 2.0 - 1e-5
 
 
@@ -51,15 +51,15 @@ def test_small_gradients_are_left_exactly_as_they_are():
     total = nn_utils.clip_grad_norm_(params, max_norm=100.0)
     np.testing.assert_allclose(total.item(), np.sqrt(9 + 16 + 1 + 4 + 4 + 0.25 + 144), rtol=1e-12)
     for p, g in zip(params, GRADS):
-        np.testing.assert_array_equal(p.grad.data, g)
+        np.testing.assert_array_equal(p.grad._array, g)
 
 
 def test_float32_gradients_give_a_float32_norm_and_stay_float32():
     params = with_grads(*GRADS, dtype=np.float32)
     total = nn_utils.clip_grad_norm_(params, 1.0)
     assert total.dtype == np.float32 and all(p.grad.dtype == np.float32 for p in params)
-    coef = np.float32(1.0) / (total.data + np.float32(1e-6))
-    np.testing.assert_array_equal(params[0].grad.data, np.asarray(GRADS[0], np.float32) * coef)
+    coef = np.float32(1.0) / (total._array + np.float32(1e-6))
+    np.testing.assert_array_equal(params[0].grad._array, np.asarray(GRADS[0], np.float32) * coef)
 
 
 def test_shared_and_read_only_gradient_arrays_are_scaled_once_each():
@@ -69,15 +69,15 @@ def test_shared_and_read_only_gradient_arrays_are_scaled_once_each():
     grad_a = a.grad
     total = nn_utils.clip_grad_norm_([a, b], max_norm=1.0)
     np.testing.assert_allclose(total.item(), 2.0, rtol=1e-6)
-    np.testing.assert_allclose(a.grad.data, [0.5, 0.5], rtol=1e-5)
-    np.testing.assert_allclose(b.grad.data, [0.5, 0.5], rtol=1e-5)
+    np.testing.assert_allclose(a.grad._array, [0.5, 0.5], rtol=1e-5)
+    np.testing.assert_allclose(b.grad._array, [0.5, 0.5], rtol=1e-5)
     assert a.grad is grad_a  # same Tensor object, new values (like PyTorch's in-place mul_)
     c = tc.tensor([1.0, 1.0], requires_grad=True)
     d = tc.tensor([1.0, 1.0], requires_grad=True)
     (c + d).sum().backward()
     nn_utils.clip_grad_value_([c, d], 0.25)
-    np.testing.assert_array_equal(c.grad.data, [0.25, 0.25])
-    np.testing.assert_array_equal(d.grad.data, [0.25, 0.25])
+    np.testing.assert_array_equal(c.grad._array, [0.25, 0.25])
+    np.testing.assert_array_equal(d.grad._array, [0.25, 0.25])
 
 
 def test_parameters_without_grad_single_tensors_and_generators():
@@ -88,7 +88,7 @@ def test_parameters_without_grad_single_tensors_and_generators():
     assert params[1].grad is None
     single = with_grads([0.0, 2.0])[0]
     np.testing.assert_allclose(nn_utils.clip_grad_norm_(single, 1.0).item(), 2.0)
-    np.testing.assert_allclose(single.grad.data, [0.0, 2.0 / (2.0 + 1e-6)], rtol=1e-12)
+    np.testing.assert_allclose(single.grad._array, [0.0, 2.0 / (2.0 + 1e-6)], rtol=1e-12)
     none = nn_utils.clip_grad_norm_([tc.tensor([1.0], requires_grad=True)], 1.0)
     assert none.item() == 0.0
 
@@ -99,17 +99,17 @@ def test_non_finite_norm_raises_on_request_and_otherwise_scales_like_pytorch():
         RuntimeError, match=r"clip_grad_norm_: the total norm of order 2.0 of the gradients is inf, non-finite"
     ):
         nn_utils.clip_grad_norm_(params, 1.0, error_if_nonfinite=True)
-    np.testing.assert_array_equal(params[0].grad.data, [math.inf, 1.0])  # untouched
+    np.testing.assert_array_equal(params[0].grad._array, [math.inf, 1.0])  # untouched
     total = nn_utils.clip_grad_norm_(params, 1.0)
     assert total.item() == math.inf
-    assert math.isnan(params[0].grad.data[0]) and params[0].grad.data[1] == 0.0  # inf·0, 1·0
+    assert math.isnan(params[0].grad._array[0]) and params[0].grad._array[1] == 0.0  # inf·0, 1·0
 
 
 def test_clip_grad_value_clamps_elementwise():
     params = with_grads([3.0, -4.0, 0.5], [[-0.2]])
     assert nn_utils.clip_grad_value_(params, 1.0) is None
-    np.testing.assert_array_equal(params[0].grad.data, [1.0, -1.0, 0.5])
-    np.testing.assert_array_equal(params[1].grad.data, [[-0.2]])
+    np.testing.assert_array_equal(params[0].grad._array, [1.0, -1.0, 0.5])
+    np.testing.assert_array_equal(params[1].grad._array, [[-0.2]])
 
 
 def test_bad_input():

@@ -23,7 +23,7 @@ def leaf(values, dtype=tc.float64) -> tc.Tensor:
 def test_a_plus_a_accumulates() -> None:
     a = leaf([1.0, -2.0])
     (a + a).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(a.grad._array, [2.0, 2.0])
 
 
 def test_diamond_graph() -> None:
@@ -31,38 +31,38 @@ def test_diamond_graph() -> None:
     x = leaf([2.0, -1.0])
     a, b = x * x, x * 3
     (a * b).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 9 * x.data**2)
+    np.testing.assert_allclose(x.grad._array, 9 * x._array**2)
 
 
 def test_reused_intermediate_node() -> None:
     x = leaf([0.5, 1.5])
     y = x.exp()
     (y * y + y).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * np.exp(2 * x.data) + np.exp(x.data))
+    np.testing.assert_allclose(x.grad._array, 2 * np.exp(2 * x._array) + np.exp(x._array))
 
 
 def test_grad_accumulates_across_backward_calls() -> None:
     x = leaf([1.0, 2.0])
     (x * 3).sum().backward()
     (x * x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3 + 2, 3 + 4])
+    np.testing.assert_array_equal(x.grad._array, [3 + 2, 3 + 4])
 
 
 def test_backward_on_leaf_and_with_gradient() -> None:
     x = leaf([1.0, 2.0])
     x.backward(tc.tensor([3.0, 4.0], dtype=tc.float64))
-    np.testing.assert_array_equal(x.grad.data, [3.0, 4.0])
+    np.testing.assert_array_equal(x.grad._array, [3.0, 4.0])
     y = leaf([[1.0, 2.0], [3.0, 4.0]])
     (y * 2).backward(gradient=tc.ones(2, 2, dtype=tc.float64))
-    np.testing.assert_array_equal(y.grad.data, np.full((2, 2), 2.0))
+    np.testing.assert_array_equal(y.grad._array, np.full((2, 2), 2.0))
 
 
 def test_broadcast_gradients_are_summed_to_input_shape() -> None:
     a = leaf([[1.0], [2.0], [3.0]])  # (3, 1)
     b = leaf([10.0, 20.0, 30.0, 40.0])  # (4,)
     (a * b).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [[100.0], [100.0], [100.0]])
-    np.testing.assert_array_equal(b.grad.data, [6.0, 6.0, 6.0, 6.0])
+    np.testing.assert_array_equal(a.grad._array, [[100.0], [100.0], [100.0]])
+    np.testing.assert_array_equal(b.grad._array, [6.0, 6.0, 6.0, 6.0])
 
 
 def test_float32_stays_float32() -> None:
@@ -80,22 +80,22 @@ def test_retain_grad_on_intermediate() -> None:
     y.retain_grad()
     z = (y * y).sum()
     z.backward()
-    np.testing.assert_array_equal(y.grad.data, 2 * y.data)
+    np.testing.assert_array_equal(y.grad._array, 2 * y._array)
     assert (x * 2).grad is None  # non-leaves get no grad unless asked
 
 
 def test_hook_on_leaf_can_replace_gradient() -> None:
     x = leaf([1.0, 2.0])
     seen = []
-    x.register_hook(lambda g: seen.append(g.data.copy()))
+    x.register_hook(lambda g: seen.append(g._array.copy()))
     remove = x.register_hook(lambda g: g * 10)
     (x * 2).sum().backward()
     np.testing.assert_array_equal(seen[0], [2.0, 2.0])
-    np.testing.assert_array_equal(x.grad.data, [20.0, 20.0])
+    np.testing.assert_array_equal(x.grad._array, [20.0, 20.0])
     remove()
     x.grad = None
     (x * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad._array, [2.0, 2.0])
 
 
 def test_hook_on_intermediate_changes_upstream_gradient() -> None:
@@ -103,7 +103,7 @@ def test_hook_on_intermediate_changes_upstream_gradient() -> None:
     y = x * x
     y.register_hook(lambda g: g * 0.5)
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, x.data)  # 2x · 0.5
+    np.testing.assert_array_equal(x.grad._array, x._array)  # 2x · 0.5
 
 
 def test_second_backward_raises_and_names_retain_graph() -> None:
@@ -127,18 +127,18 @@ def test_retain_graph_allows_second_backward() -> None:
     y = (x * x).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, 4 * x.data)
+    np.testing.assert_array_equal(x.grad._array, 4 * x._array)
 
 
 def test_create_graph_gives_higher_derivatives() -> None:
     x = leaf([0.3, -1.2])
     y = (x**3).sum()
     (g,) = tc.grad(y, x, create_graph=True)
-    np.testing.assert_allclose(g.data, 3 * x.data**2)
+    np.testing.assert_allclose(g._array, 3 * x._array**2)
     (h,) = tc.grad(g.sum(), x, create_graph=True)
-    np.testing.assert_allclose(h.data, 6 * x.data)
+    np.testing.assert_allclose(h._array, 6 * x._array)
     (t,) = tc.grad(h.sum(), x)
-    np.testing.assert_allclose(t.data, [6.0, 6.0])
+    np.testing.assert_allclose(t._array, [6.0, 6.0])
 
 
 def test_backward_create_graph_then_backward_through_grad() -> None:
@@ -148,15 +148,15 @@ def test_backward_create_graph_then_backward_through_grad() -> None:
     assert g.requires_grad
     x.grad = None
     g.sum().backward()
-    np.testing.assert_allclose(x.grad.data, 2 * np.cos(x.data) - x.data * np.sin(x.data))
+    np.testing.assert_allclose(x.grad._array, 2 * np.cos(x._array) - x._array * np.sin(x._array))
 
 
 def test_grad_does_not_touch_dot_grad_and_handles_many_inputs() -> None:
     x, y = leaf([1.0, 2.0]), leaf([3.0])
     z = (x * y).sum()
     gx, gy = tc.grad(z, [x, y])
-    np.testing.assert_array_equal(gx.data, [3.0, 3.0])
-    np.testing.assert_array_equal(gy.data, [3.0])
+    np.testing.assert_array_equal(gx._array, [3.0, 3.0])
+    np.testing.assert_array_equal(gy._array, [3.0])
     assert x.grad is None and y.grad is None
 
 
@@ -165,7 +165,7 @@ def test_grad_with_respect_to_intermediate() -> None:
     h = x * 2
     out = (h * h).sum()
     (gh,) = tc.grad(out, h)
-    np.testing.assert_array_equal(gh.data, 2 * h.data)
+    np.testing.assert_array_equal(gh._array, 2 * h._array)
 
 
 def test_grad_unused_input() -> None:
@@ -200,7 +200,7 @@ def test_detach_shares_data_and_cuts_graph() -> None:
     assert not d.requires_grad and d.is_leaf
     y = (x * d).sum()
     y.backward()
-    np.testing.assert_array_equal(x.grad.data, d.data)
+    np.testing.assert_array_equal(x.grad._array, d._array)
 
 
 def test_comparisons_and_argmax_do_not_require_grad() -> None:
@@ -244,7 +244,7 @@ def test_deep_chain_backpropagates_without_recursion() -> None:
     for _ in range(100_000):
         y = y * 1.0001 + 0.0
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, [1.0001**100_000], rtol=1e-9)
+    np.testing.assert_allclose(x.grad._array, [1.0001**100_000], rtol=1e-9)
     del y  # freeing 100k nodes by reference counting must not overflow the C stack either
 
 
@@ -282,7 +282,7 @@ def test_detect_anomaly_nan() -> None:
 def test_without_detect_anomaly_nan_flows_silently() -> None:
     x = leaf([0.0])
     x.sqrt().sum().backward()
-    assert np.isinf(x.grad.data[0])
+    assert np.isinf(x.grad._array[0])
 
 
 class Cube(tc.Function):
@@ -375,7 +375,7 @@ def test_record_backward_reports_order_and_edge_gradients() -> None:
         y.backward()
     assert [n.name() for n, _, _ in rec.steps] == ["SumBackward", "ExpBackward", "MulBackward"]
     node, g_out, g_in = rec.steps[2]
-    np.testing.assert_allclose(g_in[0].data, 3 * np.exp(3 * x.data))
+    np.testing.assert_allclose(g_in[0]._array, 3 * np.exp(3 * x._array))
     assert rec.order()[id(y.grad_fn)] == 1
 
 
@@ -384,22 +384,22 @@ def test_leaf_gradients_never_share_memory_and_are_writable() -> None:
     # view: .grad must still be each leaf's own, writable array (optimizers update it in place).
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (x + y).sum().backward()
-    assert not np.shares_memory(x.grad.data, y.grad.data)
-    x.grad.data *= 10
-    np.testing.assert_array_equal(y.grad.data, [1.0, 1.0])
-    assert x.grad.data.flags.writeable
+    assert not np.shares_memory(x.grad._array, y.grad._array)
+    x.grad._array *= 10
+    np.testing.assert_array_equal(y.grad._array, [1.0, 1.0])
+    assert x.grad._array.flags.writeable
 
 
 def test_gradients_sharing_memory_through_views_are_copied() -> None:
     # Reshape's backward gives a view of the same gradient Add hands to `a`.
     a, b = leaf([1.0, 2.0, 3.0, 4.0]), leaf([[1.0, 2.0], [3.0, 4.0]])
     (a + b.reshape(4)).sum().backward()
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad._array, b.grad._array)
     seed = tc.tensor([1.0, 1.0], dtype=tc.float64)
     x = leaf([0.0, 0.0])
     x.backward(seed)
-    x.grad.data += 1
-    np.testing.assert_array_equal(seed.data, [1.0, 1.0])  # the caller's seed is untouched
+    x.grad._array += 1
+    np.testing.assert_array_equal(seed._array, [1.0, 1.0])  # the caller's seed is untouched
 
 
 @pytest.mark.fast_engine_only
@@ -411,4 +411,4 @@ def test_large_gradients_are_not_copied_needlessly() -> None:
     with autograd.record_backward() as rec:
         y.sum().backward()
     g_seen = rec.steps[-1][2][1]
-    assert np.shares_memory(w.grad.data, g_seen.data)
+    assert np.shares_memory(w.grad._array, g_seen._array)

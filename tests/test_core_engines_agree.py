@@ -49,7 +49,7 @@ def test_a_graph_recorded_by_one_engine_backpropagates_on_the_other() -> None:
     finally:
         autograd.set_engine("fast")
     y.backward()
-    np.testing.assert_allclose(x.grad.data, np.exp(x.data) * (1 + x.data), rtol=1e-14)
+    np.testing.assert_allclose(x.grad._array, np.exp(x._array) * (1 + x._array), rtol=1e-14)
 
 
 def array_backward_ops() -> list[type[Function]]:
@@ -92,7 +92,7 @@ def test_arrays_tensors_and_the_reference_engine_give_the_same_gradients(op: typ
 
     def gradients(create_graph: bool) -> list[np.ndarray]:
         out = (op.apply(*args, **kwargs) * weights).sum()
-        return [g.data for g in tc.grad(out, args, create_graph=create_graph)]
+        return [g._array for g in tc.grad(out, args, create_graph=create_graph)]
 
     on_arrays = gradients(create_graph=False)
     on_tensors = gradients(create_graph=True)
@@ -121,7 +121,7 @@ def test_a_training_run_is_the_same_on_both_engines() -> None:
                 opt.zero_grad()
                 F.cross_entropy(model(x), y).backward()
                 opt.step()
-            return [p.data.copy() for p in model.parameters()]
+            return [p._array.copy() for p in model.parameters()]
         finally:
             tc.set_default_dtype(tc.float32)
             autograd.set_engine("fast")

@@ -124,4 +124,5 @@ def test_the_core_stays_readable_in_one_sitting() -> None:
     assert len(reference.read_text().splitlines()) <= 200, "reference.py: at most 200 lines, docstrings included"
     assert code_lines(reference) <= 150, "reference.py: at most 150 lines of code"
     total = sum(code_lines(p) for p in (PACKAGE / "autograd").glob("*.py"))
-    assert total <= 800, f"autograd/ has {total} lines of code; the budget is 800"
+    # 800 when the core was reorganised, plus 50 for the version counters of in-place writes.
+    assert total <= 850, f"autograd/ has {total} lines of code; the budget is 850"

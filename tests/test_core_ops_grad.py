@@ -39,7 +39,7 @@ def make(shape, domain: str = "real", seed: int = 0, transposed: bool = False) -
         # Keep a transposed (non-contiguous) layout even after the domain arithmetic above.
         data = np.ascontiguousarray(data.T).T
         t = tc.from_numpy(data).requires_grad_()
-        assert not t.data.flags.c_contiguous or t.ndim < 2
+        assert not t._array.flags.c_contiguous or t.ndim < 2
         return t
     return tc.Tensor(data, requires_grad=True)
 
@@ -88,7 +88,7 @@ UNARY_SHAPES = [(3, 4), (), (1,), (2, 1, 3)]
 @pytest.mark.parametrize("shape", UNARY_SHAPES, ids=str)
 def test_unary(op: Unary, shape) -> None:
     x = make(shape, op.domain)
-    np.testing.assert_allclose(op.fn(x).data, op.ref(x.data), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(op.fn(x)._array, op.ref(x._array), rtol=1e-12, atol=1e-12)
     assert op.fn(x).shape == shape
     assert tc.gradcheck(op.fn, (x,))
     assert tc.gradgradcheck(op.fn, (x,))
@@ -97,7 +97,7 @@ def test_unary(op: Unary, shape) -> None:
 @pytest.mark.parametrize("op", UNARY, ids=lambda o: o.name)
 def test_unary_transposed_input(op: Unary) -> None:
     x = make((3, 4), op.domain, transposed=True)
-    np.testing.assert_allclose(op.fn(x).data, op.ref(x.data), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(op.fn(x)._array, op.ref(x._array), rtol=1e-12, atol=1e-12)
     assert tc.gradcheck(op.fn, (x,))
 
 
@@ -130,7 +130,7 @@ def test_binary(op: Binary, shapes) -> None:
     x = make(shapes[0], op.domains[0], seed=1)
     y = make(shapes[1], op.domains[1], seed=2)
     out = op.fn(x, y)
-    np.testing.assert_allclose(out.data, op.ref(x.data, y.data), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out._array, op.ref(x._array, y._array), rtol=1e-12, atol=1e-12)
     assert tc.gradcheck(op.fn, (x, y))
     assert tc.gradgradcheck(op.fn, (x, y))
 
@@ -139,7 +139,7 @@ def test_binary(op: Binary, shapes) -> None:
 def test_binary_transposed_inputs(op: Binary) -> None:
     x = make((3, 4), op.domains[0], seed=3, transposed=True)
     y = make((3, 4), op.domains[1], seed=4, transposed=True)
-    np.testing.assert_allclose(op.fn(x, y).data, op.ref(x.data, y.data), rtol=1e-12)
+    np.testing.assert_allclose(op.fn(x, y)._array, op.ref(x._array, y._array), rtol=1e-12)
     assert tc.gradcheck(op.fn, (x, y))
     assert tc.gradgradcheck(op.fn, (x, y))
 
@@ -150,7 +150,7 @@ MATMUL_SHAPES = [((3, 4), (4, 2)), ((2, 3, 4), (4, 5)), ((2, 1, 3, 4), (5, 4, 2)
 @pytest.mark.parametrize("shapes", MATMUL_SHAPES, ids=str)
 def test_matmul(shapes) -> None:
     x, y = make(shapes[0], seed=5), make(shapes[1], seed=6)
-    np.testing.assert_allclose((x @ y).data, np.matmul(x.data, y.data), rtol=1e-12)
+    np.testing.assert_allclose((x @ y)._array, np.matmul(x._array, y._array), rtol=1e-12)
     assert tc.gradcheck(lambda a, b: a @ b, (x, y))
     assert tc.gradgradcheck(lambda a, b: a @ b, (x, y))
 
@@ -193,7 +193,7 @@ REDUCTIONS = [
 @pytest.mark.parametrize("name,fn,ref", REDUCTIONS, ids=[r[0] for r in REDUCTIONS])
 def test_reduction(name, fn, ref) -> None:
     x = make((3, 4, 2), "away", seed=9)
-    np.testing.assert_allclose(fn(x).data, ref(x.data), rtol=1e-12)
+    np.testing.assert_allclose(fn(x)._array, ref(x._array), rtol=1e-12)
     assert tc.gradcheck(fn, (x,))
     assert tc.gradgradcheck(fn, (x,))
 
@@ -201,7 +201,7 @@ def test_reduction(name, fn, ref) -> None:
 @pytest.mark.parametrize("name,fn,ref", REDUCTIONS[:9], ids=[r[0] for r in REDUCTIONS[:9]])
 def test_reduction_transposed(name, fn, ref) -> None:
     x = make((3, 4, 2), seed=10, transposed=True)
-    np.testing.assert_allclose(fn(x).data, ref(x.data), rtol=1e-12)
+    np.testing.assert_allclose(fn(x)._array, ref(x._array), rtol=1e-12)
     assert tc.gradcheck(fn, (x,))
 
 
@@ -215,21 +215,21 @@ def test_reductions_of_0d() -> None:
 def test_max_ties_split_gradient_evenly() -> None:
     x = tc.tensor([1.0, 3.0, 3.0, 2.0], requires_grad=True)
     x.max().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(x.grad._array, [0.0, 0.5, 0.5, 0.0])
 
 
 def test_max_dim_gradient_goes_to_returned_index() -> None:
     x = tc.tensor([[1.0, 3.0, 3.0], [5.0, 0.0, 5.0]], requires_grad=True)
     values, indices = x.max(dim=1)
-    np.testing.assert_array_equal(indices.data, [1, 0])
+    np.testing.assert_array_equal(indices._array, [1, 0])
     values.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(x.grad._array, [[0, 1, 0], [1, 0, 0]])
 
 
 def test_prod_with_zeros_gradients() -> None:
     x = make((3, 4), seed=11)
-    x.data[0, 1] = 0.0
-    x.data[1, 2] = x.data[1, 3] = 0.0
+    x._array[0, 1] = 0.0
+    x._array[1, 2] = x._array[1, 3] = 0.0
     for fn in (lambda t: t.prod(1), lambda t: t.prod(0), lambda t: t.prod()):
         assert tc.gradcheck(fn, (x,))
         assert tc.gradgradcheck(fn, (x,))
@@ -278,7 +278,7 @@ MOVEMENT = [
 @pytest.mark.parametrize("name,fn,ref", MOVEMENT, ids=[m[0] for m in MOVEMENT])
 def test_movement(name, fn, ref) -> None:
     x = make((2, 3, 4), "away", seed=12)
-    np.testing.assert_array_equal(fn(x).data, ref(x.data))
+    np.testing.assert_array_equal(fn(x)._array, ref(x._array))
     assert tc.gradcheck(fn, (x,))
     assert tc.gradgradcheck(fn, (x,))
 
@@ -286,14 +286,14 @@ def test_movement(name, fn, ref) -> None:
 @pytest.mark.parametrize("name,fn,ref", MOVEMENT, ids=[m[0] for m in MOVEMENT])
 def test_movement_transposed(name, fn, ref) -> None:
     x = make((2, 3, 4), "away", seed=13, transposed=True)
-    np.testing.assert_array_equal(fn(x).data, ref(x.data))
+    np.testing.assert_array_equal(fn(x)._array, ref(x._array))
     assert tc.gradcheck(fn, (x,))
 
 
 def test_repeated_indices_accumulate() -> None:
     x = tc.tensor([1.0, 2.0, 3.0], requires_grad=True)
     x[[0, 0, 2, 0]].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad._array, [3.0, 0.0, 1.0])
 
 
 def test_split_and_chunk_sizes_follow_pytorch() -> None:
@@ -310,20 +310,20 @@ def test_cast_between_float_dtypes_is_differentiable() -> None:
     assert y.dtype == np.float32
     (y * 3).sum().backward()
     assert x.grad.dtype == np.float64
-    np.testing.assert_array_equal(x.grad.data, np.full((2, 3), 3.0))
+    np.testing.assert_array_equal(x.grad._array, np.full((2, 3), 3.0))
 
 
 def test_cast_second_derivative() -> None:
     x = make((3,), seed=15)
     (g,) = tc.grad((x.float() ** 3).double().sum(), x, create_graph=True)
     (h,) = tc.grad(g.sum(), x)
-    np.testing.assert_allclose(h.data, 6 * x.data, rtol=1e-6)
+    np.testing.assert_allclose(h._array, 6 * x._array, rtol=1e-6)
 
 
 def test_log_softmax_keeps_float32_precision_for_large_logits() -> None:
     x = tc.tensor([[1e4, 1e4, 0.0]])
-    np.testing.assert_allclose(x.log_softmax(-1).data, [[-np.log(2), -np.log(2), -1e4 - np.log(2)]], rtol=1e-6)
-    np.testing.assert_allclose(x.softmax(-1).data, [[0.5, 0.5, 0.0]], atol=1e-7)
+    np.testing.assert_allclose(x.log_softmax(-1)._array, [[-np.log(2), -np.log(2), -1e4 - np.log(2)]], rtol=1e-6)
+    np.testing.assert_allclose(x.softmax(-1)._array, [[0.5, 0.5, 0.0]], atol=1e-7)
 
 
 def test_no_grad_arithmetic_matches_recorded_arithmetic() -> None:
@@ -335,9 +335,9 @@ def test_no_grad_arithmetic_matches_recorded_arithmetic() -> None:
         with pytest.raises(ValueError, match=r"sub: shapes \(3,\) and \(4,\) cannot be broadcast"):
             tc.zeros(3) - tc.zeros(4)
     for r, p in zip(recorded, plain):
-        assert p.grad_fn is None and not p.requires_grad and type(p.data) is np.ndarray
+        assert p.grad_fn is None and not p.requires_grad and type(p._array) is np.ndarray
         assert p.dtype == r.dtype and p.shape == r.shape
-        np.testing.assert_array_equal(p.data, r.data)
+        np.testing.assert_array_equal(p._array, r._array)
 
 
 def test_array_backward_ops_give_the_same_gradients_on_arrays_and_on_tensors() -> None:
@@ -353,8 +353,8 @@ def test_array_backward_ops_give_the_same_gradients_on_arrays_and_on_tensors() -
         plain = tc.grad(cls.apply(*args).sum(), args)
         graphed = tc.grad(cls.apply(*args).sum(), args, create_graph=True)
         for p, q in zip(plain, graphed):
-            assert type(p.data) is np.ndarray and p.dtype == q.dtype == np.float64
-            np.testing.assert_allclose(p.data, q.data, rtol=1e-15, atol=0)
+            assert type(p._array) is np.ndarray and p.dtype == q.dtype == np.float64
+            np.testing.assert_allclose(p._array, q._array, rtol=1e-15, atol=0)
 
 
 class Square(tc.Function):
@@ -379,7 +379,7 @@ def test_user_function_with_array_backward() -> None:
     assert tc.gradgradcheck(Square.apply, (x,))
     y = tc.tensor(3.0, dtype=tc.float64, requires_grad=True)
     Square.apply(y).backward()
-    assert y.grad.item() == 6.0 and type(y.grad.data) is np.ndarray
+    assert y.grad.item() == 6.0 and type(y.grad._array) is np.ndarray
 
 
 @pytest.mark.parametrize("shape", [(3, 4), (40, 40)], ids=["small: sign mask", "large: bool mask"])
@@ -389,5 +389,5 @@ def test_relu_gradient_on_small_and_large_arrays(shape) -> None:
         t = x.detach().to(dtype).requires_grad_()
         t.relu().sum().backward()
         assert t.grad.dtype == dtype
-        np.testing.assert_array_equal(t.grad.data, (x.data > 0).astype(dtype))
+        np.testing.assert_array_equal(t.grad._array, (x._array > 0).astype(dtype))
     assert tc.gradgradcheck(lambda t: t.relu() * t, (x,))

@@ -36,7 +36,7 @@ def test_broadcast_forward_and_gradient_shapes(pair, op) -> None:
            "mul": (lambda p, q: p * q, np.multiply), "maximum": (lambda p, q: p.maximum(q), np.maximum)}
     fn, ref = fns[op]
     out = fn(x, y)
-    np.testing.assert_array_equal(out.data, ref(a, b))
+    np.testing.assert_array_equal(out._array, ref(a, b))
     out.sum().backward()
     assert x.grad.shape == a.shape and y.grad.shape == b.shape
 
@@ -49,8 +49,8 @@ def test_broadcast_add_gradient_counts_the_copies(pair) -> None:
     x, y = tc.Tensor(a, requires_grad=True), tc.Tensor(b, requires_grad=True)
     out = x + y
     out.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.full(a.shape, out.data.size / max(a.size, 1)))
-    np.testing.assert_array_equal(y.grad.data, np.full(b.shape, out.data.size / max(b.size, 1)))
+    np.testing.assert_array_equal(x.grad._array, np.full(a.shape, out._array.size / max(a.size, 1)))
+    np.testing.assert_array_equal(y.grad._array, np.full(b.shape, out._array.size / max(b.size, 1)))
 
 
 @SETTINGS
@@ -63,7 +63,7 @@ def test_broadcast_mul_gradient_is_the_summed_other_operand(pair) -> None:
     lead = full_b.ndim - a.ndim
     expected = full_b.sum(axis=tuple(range(lead))) if lead else full_b
     expected = expected.sum(axis=tuple(d for d, n in enumerate(a.shape) if n == 1), keepdims=True) if a.ndim else expected
-    np.testing.assert_allclose(x.grad.data, np.broadcast_to(expected, a.shape), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(x.grad._array, np.broadcast_to(expected, a.shape), rtol=1e-12, atol=1e-12)
 
 
 @st.composite
@@ -82,12 +82,12 @@ def test_sum_and_mean_match_numpy_and_spread_gradient(case) -> None:
     arr, dims, keepdim = case
     x = tc.Tensor(arr, requires_grad=True)
     s = x.sum(dims, keepdim)
-    np.testing.assert_allclose(s.data, arr.sum(axis=dims, keepdims=keepdim), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(s._array, arr.sum(axis=dims, keepdims=keepdim), rtol=1e-12, atol=1e-12)
     m = x.mean(dims, keepdim)
-    np.testing.assert_allclose(m.data, arr.mean(axis=dims, keepdims=keepdim), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(m._array, arr.mean(axis=dims, keepdims=keepdim), rtol=1e-12, atol=1e-12)
     m.sum().backward()
     n = arr.size if dims is None else int(np.prod([arr.shape[d] for d in dims]))
-    np.testing.assert_allclose(x.grad.data, np.full(arr.shape, 1.0 / n))
+    np.testing.assert_allclose(x.grad._array, np.full(arr.shape, 1.0 / n))
 
 
 @SETTINGS
@@ -96,11 +96,11 @@ def test_amax_matches_numpy_and_gradient_sums_to_one_per_slice(case) -> None:
     arr, dims, keepdim = case
     x = tc.Tensor(arr, requires_grad=True)
     out = x.amax(dims, keepdim)
-    np.testing.assert_array_equal(out.data, arr.max(axis=dims, keepdims=keepdim))
+    np.testing.assert_array_equal(out._array, arr.max(axis=dims, keepdims=keepdim))
     out.sum().backward()
     # ties split evenly, so each reduced slice's gradient adds up to exactly 1
-    np.testing.assert_allclose(x.grad.data.sum(axis=dims), np.ones_like(arr.max(axis=dims)))
-    assert (x.grad.data[arr != arr.max(axis=dims, keepdims=True)] == 0).all()
+    np.testing.assert_allclose(x.grad._array.sum(axis=dims), np.ones_like(arr.max(axis=dims)))
+    assert (x.grad._array[arr != arr.max(axis=dims, keepdims=True)] == 0).all()
 
 
 @SETTINGS
@@ -109,17 +109,17 @@ def test_var_std_logsumexp_match_numpy(case) -> None:
     arr, dims, keepdim = case
     x = tc.Tensor(arr)
     n = arr.size if dims is None else int(np.prod([arr.shape[d] for d in dims]))
-    np.testing.assert_allclose(x.var(dims, unbiased=False, keepdim=keepdim).data, arr.var(axis=dims, keepdims=keepdim), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(x.var(dims, unbiased=False, keepdim=keepdim)._array, arr.var(axis=dims, keepdims=keepdim), rtol=1e-9, atol=1e-9)
     if n > 1:
-        np.testing.assert_allclose(x.std(dims, keepdim=keepdim).data, arr.std(axis=dims, ddof=1, keepdims=keepdim), rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(x.std(dims, keepdim=keepdim)._array, arr.std(axis=dims, ddof=1, keepdims=keepdim), rtol=1e-9, atol=1e-9)
     ref = np.log(np.exp(arr).sum(axis=dims, keepdims=keepdim))
-    np.testing.assert_allclose(x.logsumexp(dims, keepdim).data, ref, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(x.logsumexp(dims, keepdim)._array, ref, rtol=1e-9, atol=1e-12)
 
 
 @SETTINGS
 @given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), elements=st.floats(-1e4, 1e4, width=64)))
 def test_softmax_is_stable_and_normalised(arr) -> None:
-    p = tc.Tensor(arr).softmax(-1).data
+    p = tc.Tensor(arr).softmax(-1)._array
     assert np.isfinite(p).all()
     np.testing.assert_allclose(p.sum(-1), 1.0, rtol=1e-12)
-    assert np.isfinite(tc.Tensor(arr).log_softmax(-1).data).all()
+    assert np.isfinite(tc.Tensor(arr).log_softmax(-1)._array).all()

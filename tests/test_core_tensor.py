@@ -39,7 +39,7 @@ def test_constructor_copies_numpy_but_from_numpy_shares() -> None:
     a = np.zeros(3)
     t, s = tc.Tensor(a), tc.from_numpy(a)
     a[0] = 5.0
-    assert t.data[0] == 0.0 and s.data[0] == 5.0
+    assert t._array[0] == 0.0 and s._array[0] == 5.0
 
 
 def test_attributes_and_conversions() -> None:
@@ -52,7 +52,7 @@ def test_attributes_and_conversions() -> None:
     assert not y.is_leaf and y.grad_fn.name() == "MulBackward"
     assert tc.tensor([2.5]).item() == 2.5 and float(tc.tensor(1.5)) == 1.5 and int(tc.tensor(3)) == 3
     assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
-    assert x.detach().numpy() is x.data
+    assert x.detach().numpy() is x._array
     with pytest.raises(RuntimeError, match=r"detach\(\)\.numpy\(\)"):
         x.numpy()
     with pytest.raises(ValueError, match=r"item: only one-element.*\(2, 3\)"):
@@ -88,16 +88,16 @@ def test_numpy_operands_dispatch_to_tensor() -> None:
 
 def test_factories() -> None:
     assert tc.zeros(2, 3).shape == (2, 3) and tc.zeros((2, 3)).dtype == np.float32
-    assert tc.ones([4]).data.sum() == 4
+    assert tc.ones([4])._array.sum() == 4
     assert tc.full((2, 2), 7).dtype == np.int64 and tc.full((2,), 0.5).dtype == np.float32
-    np.testing.assert_array_equal(tc.eye(3).data, np.eye(3))
+    np.testing.assert_array_equal(tc.eye(3)._array, np.eye(3))
     assert tc.arange(5).dtype == np.int64 and tc.arange(0, 1, 0.25).tolist() == [0, 0.25, 0.5, 0.75]
-    np.testing.assert_allclose(tc.linspace(0.05, 0.95, 10).data, np.linspace(0.05, 0.95, 10), rtol=1e-6)
+    np.testing.assert_allclose(tc.linspace(0.05, 0.95, 10)._array, np.linspace(0.05, 0.95, 10), rtol=1e-6)
     x = tc.randn(3, 4, dtype=tc.float64)
     assert tc.zeros_like(x).dtype == np.float64 and tc.ones_like(x).shape == (3, 4)
     r = tc.randint(0, 5, (100,))
-    assert r.dtype == np.int64 and r.data.min() >= 0 and r.data.max() < 5
-    assert tc.rand(1000).data.min() >= 0 and tc.rand(1000).data.max() < 1
+    assert r.dtype == np.int64 and r._array.min() >= 0 and r._array.max() < 5
+    assert tc.rand(1000)._array.min() >= 0 and tc.rand(1000)._array.max() < 1
     assert sorted(tc.randperm(5).tolist()) == [0, 1, 2, 3, 4]
     w = tc.zeros(3, requires_grad=True)
     assert w.requires_grad and w.is_leaf
@@ -109,15 +109,15 @@ def test_manual_seed_makes_randomness_reproducible() -> None:
     tc.manual_seed(123)
     b = (tc.randn(5), tc.rand(3), tc.randint(0, 10, (4,)))
     for p, q in zip(a, b):
-        np.testing.assert_array_equal(p.data, q.data)
+        np.testing.assert_array_equal(p._array, q._array)
     tc.manual_seed(124)
-    assert not np.array_equal(tc.randn(5).data, a[0].data)
+    assert not np.array_equal(tc.randn(5)._array, a[0]._array)
     assert tc.initial_seed() == 124
 
 
 def test_randn_statistics() -> None:
     tc.manual_seed(0)
-    x = tc.randn(200_000, dtype=tc.float64).data
+    x = tc.randn(200_000, dtype=tc.float64)._array
     assert abs(x.mean()) < 0.01 and abs(x.std() - 1) < 0.01
 
 
@@ -127,9 +127,9 @@ def test_setitem_and_in_place_helpers() -> None:
     x[1] = tc.tensor([1.0, 2.0, 3.0])
     assert x.tolist() == [[0, 5, 0], [1, 2, 3]]
     x.zero_().fill_(2.0)
-    assert x.data.sum() == 12.0
+    assert x._array.sum() == 12.0
     w = tc.zeros(2, requires_grad=True)
-    with pytest.raises(RuntimeError, match="setitem: in-place assignment.*no_grad"):
+    with pytest.raises(RuntimeError, match="setitem: a leaf Variable that requires grad is being used in an in-place operation.*no_grad"):
         w[0] = 1.0
     with tc.no_grad():
         w[0] = 1.0

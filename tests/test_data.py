@@ -34,7 +34,7 @@ def test_unshuffled_order_is_the_dataset_order():
 def test_inputs_and_targets_stay_paired():
     for x, y in DataLoader(index_dataset(10), batch_size=4, shuffle=True):
         assert x.shape == (len(y), 1)
-        assert x.data[:, 0].tolist() == [float(v) for v in y.tolist()]
+        assert x._array[:, 0].tolist() == [float(v) for v in y.tolist()]
 
 
 def test_shuffled_order_is_reproducible_under_manual_seed_and_changes_between_epochs():
@@ -97,7 +97,7 @@ def test_tensor_dataset_rows_and_length():
 def test_tensor_dataset_wraps_numpy_arrays_without_copying():
     array = np.zeros((3, 2))
     data = TensorDataset(array)
-    assert data.tensors[0].data is array
+    assert data.tensors[0]._array is array
 
 
 def test_tensor_dataset_length_mismatch_names_both_lengths():

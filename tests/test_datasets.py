@@ -20,15 +20,15 @@ ising_module = importlib.import_module("tinygrad_course.datasets.ising")
 def test_polynomial_regression_is_the_lectures_data():
     tc.manual_seed(0)
     x, y, x_test, y_test = datasets.polynomial_regression(10, 10, dtype=tc.float64)
-    assert np.array_equal(x.data, np.linspace(0.05, 0.95, 10))
+    assert np.array_equal(x._array, np.linspace(0.05, 0.95, 10))
     # the lecture's order of draws: s = randn(N_train), then x_test = random(N_test), s_test = randn(N_test)
     rng = np.random.default_rng(0)
     s = rng.standard_normal(10)
     expected_x_test = rng.random(10)
     s_test = rng.standard_normal(10)
-    assert np.allclose(y.data, 2 * x.data + s, rtol=0, atol=1e-15)
-    assert np.allclose(x_test.data, expected_x_test, rtol=0, atol=1e-15)
-    assert np.allclose(y_test.data, 2 * x_test.data + s_test, rtol=0, atol=1e-15)
+    assert np.allclose(y._array, 2 * x._array + s, rtol=0, atol=1e-15)
+    assert np.allclose(x_test._array, expected_x_test, rtol=0, atol=1e-15)
+    assert np.allclose(y_test._array, 2 * x_test._array + s_test, rtol=0, atol=1e-15)
     assert x.dtype == np.float64
 
 
@@ -36,16 +36,16 @@ def test_polynomial_regression_noise_statistics_and_default_dtype():
     tc.manual_seed(1)
     x, y, x_test, y_test = datasets.polynomial_regression(20000, 20000)
     assert x.dtype == np.float32
-    s = y.data - 2 * x.data
+    s = y._array - 2 * x._array
     assert abs(s.mean()) < 0.03 and abs(s.std() - 1) < 0.03
-    assert x_test.data.min() >= 0 and x_test.data.max() < 1 and abs(x_test.data.mean() - 0.5) < 0.01
+    assert x_test._array.min() >= 0 and x_test._array.max() < 1 and abs(x_test._array.mean() - 0.5) < 0.01
 
 
 def test_two_moons_lie_on_their_circles_without_noise():
     x, y = datasets.two_moons(101, noise=0.0, generator=np.random.default_rng(0))
     assert x.shape == (101, 2) and y.dtype == np.int64
-    assert np.bincount(y.data).tolist() == [50, 51]
-    top, bottom = x.data[y.data == 0], x.data[y.data == 1]
+    assert np.bincount(y._array).tolist() == [50, 51]
+    top, bottom = x._array[y._array == 0], x._array[y._array == 1]
     assert np.allclose(np.hypot(top[:, 0], top[:, 1]), 1, atol=1e-6)
     assert np.allclose(np.hypot(bottom[:, 0] - 1, bottom[:, 1] - 0.5), 1, atol=1e-6)
     assert top[:, 1].min() >= -1e-7 and bottom[:, 1].max() <= 0.5 + 1e-7
@@ -57,17 +57,17 @@ def test_two_moons_and_spirals_are_reproducible_under_manual_seed():
     tc.manual_seed(4)
     second = datasets.two_moons(50), datasets.spirals(60)
     for a, b in zip(first, second):
-        assert np.array_equal(a[0].data, b[0].data) and np.array_equal(a[1].data, b[1].data)
+        assert np.array_equal(a[0]._array, b[0]._array) and np.array_equal(a[1]._array, b[1]._array)
 
 
 def test_spirals_arms_without_noise():
     x, y = datasets.spirals(301, n_classes=3, noise=0.0, generator=np.random.default_rng(0))
-    assert np.bincount(y.data).tolist() == [101, 100, 100]
-    radius = np.hypot(x.data[:, 0], x.data[:, 1])
+    assert np.bincount(y._array).tolist() == [101, 100, 100]
+    radius = np.hypot(x._array[:, 0], x._array[:, 1])
     assert np.isclose(radius.min(), 0.05, atol=1e-6) and np.isclose(radius.max(), 1.0, atol=1e-6)
     # on arm k the angle is 2π r + 2π k/3 (mod 2π)
-    angle = np.arctan2(x.data[:, 1], x.data[:, 0])
-    expected = 2 * np.pi * radius + 2 * np.pi * y.data / 3
+    angle = np.arctan2(x._array[:, 1], x._array[:, 0])
+    expected = 2 * np.pi * radius + 2 * np.pi * y._array / 3
     assert np.allclose(np.cos(angle - expected), 1, atol=1e-5)
 
 
@@ -142,8 +142,8 @@ def test_sampler_matches_exact_enumeration_of_the_4x4_lattice(temperature, clust
     data = datasets.ising(
         4, [temperature], 4000, n_chains=1000, n_equilibrate=30, n_decorrelate=3, cluster=cluster, seed=11, cache=False
     )
-    energy = ising_mc.energy_per_spin(data.spins.data)
-    m = np.abs(ising_mc.magnetization(data.spins.data))
+    energy = ising_mc.energy_per_spin(data.spins._array)
+    m = np.abs(ising_mc.magnetization(data.spins._array))
     exact_energy, exact_m = exact_4x4(temperature)
     # 5 standard errors (samples of one chain are a little correlated, hence not 3)
     assert abs(energy.mean() - exact_energy) < 5 * energy.std() / math.sqrt(energy.size)
@@ -153,34 +153,34 @@ def test_sampler_matches_exact_enumeration_of_the_4x4_lattice(temperature, clust
 def test_chains_start_random_at_every_temperature():
     # no equilibration: the samples are the starting states, which must not depend on T
     data = datasets.ising(16, [0.5, 5.0], 200, n_equilibrate=0, seed=3, cache=False)
-    m = ising_mc.magnetization(data.spins.data).reshape(2, 200)
-    assert set(np.unique(data.spins.data).tolist()) == {-1, 1}
+    m = ising_mc.magnetization(data.spins._array).reshape(2, 200)
+    assert set(np.unique(data.spins._array).tolist()) == {-1, 1}
     assert np.all(np.abs(m.mean(axis=1)) < 0.02) and np.all(np.abs(m).mean(axis=1) < 0.1)
 
 
 def test_cluster_updates_order_low_temperature_lattices_from_random_starts():
     spont = (1 - math.sinh(2 / 1.5) ** -4) ** 0.125  # Onsager's spontaneous magnetisation at T = 1.5
     with_clusters = datasets.ising(16, [1.5], 200, n_chains=50, n_equilibrate=20, seed=5, cache=False)
-    m = np.abs(ising_mc.magnetization(with_clusters.spins.data))
+    m = np.abs(ising_mc.magnetization(with_clusters.spins._array))
     assert m.min() > 0.85 and abs(m.mean() - spont) < 0.01
     # single flips alone leave stripe domains (m ≈ 0) after the same number of sweeps
     single_flips = datasets.ising(16, [1.5], 200, n_chains=50, n_equilibrate=20, cluster=False, seed=5, cache=False)
-    assert np.mean(np.abs(ising_mc.magnetization(single_flips.spins.data)) < 0.5) > 0.05
+    assert np.mean(np.abs(ising_mc.magnetization(single_flips.spins._array)) < 0.5) > 0.05
 
 
 def test_samples_grouped_by_temperature():
     data = datasets.ising(4, [3.0, 1.0, 2.0], 8, n_chains=2, seed=0, cache=False)
     assert data.spins.shape == (24, 4, 4) and data.spins.dtype == np.int8
-    assert data.temperature.data.tolist() == [3.0] * 8 + [1.0] * 8 + [2.0] * 8
+    assert data.temperature._array.tolist() == [3.0] * 8 + [1.0] * 8 + [2.0] * 8
 
 
 def test_seed_none_is_reproducible_under_manual_seed():
     runs = []
     for _ in range(2):
         tc.manual_seed(9)
-        runs.append(datasets.ising(8, [2.0], 4, n_equilibrate=2, cache=False).spins.data)
+        runs.append(datasets.ising(8, [2.0], 4, n_equilibrate=2, cache=False).spins._array)
     assert np.array_equal(runs[0], runs[1])
-    assert not np.array_equal(runs[0], datasets.ising(8, [2.0], 4, n_equilibrate=2, cache=False).spins.data)
+    assert not np.array_equal(runs[0], datasets.ising(8, [2.0], 4, n_equilibrate=2, cache=False).spins._array)
 
 
 # ----------------------------------------------------------------------------- Ising: the cache
@@ -195,8 +195,8 @@ def test_cache_file_is_written_once_and_read_back(tmp_path, monkeypatch):
 
     monkeypatch.setattr(ising_module, "sample", no_sampling)
     again = datasets.ising(8, [1.5, 3.0], 6, **kwargs)
-    assert np.array_equal(first.spins.data, again.spins.data)
-    assert np.array_equal(first.temperature.data, again.temperature.data)
+    assert np.array_equal(first.spins._array, again.spins._array)
+    assert np.array_equal(first.temperature._array, again.temperature._array)
     with pytest.raises(AssertionError, match="sampled again"):
         datasets.ising(8, [1.5, 3.0], 6, n_equilibrate=4, seed=1, cache_dir=tmp_path)  # other arguments, other file
 
@@ -209,9 +209,9 @@ def test_damaged_or_foreign_cache_file_is_regenerated(tmp_path):
     datasets.ising(8, [2.0], 4, **kwargs)
     (path,) = tmp_path.iterdir()
     path.write_bytes(b"not a zip file")
-    assert np.array_equal(datasets.ising(8, [2.0], 4, **kwargs).spins.data, fresh.spins.data)
+    assert np.array_equal(datasets.ising(8, [2.0], 4, **kwargs).spins._array, fresh.spins._array)
     np.savez(path, up=np.zeros(3, dtype=np.uint8))  # readable, but no key: not ours
-    assert np.array_equal(datasets.ising(8, [2.0], 4, **kwargs).spins.data, fresh.spins.data)
+    assert np.array_equal(datasets.ising(8, [2.0], 4, **kwargs).spins._array, fresh.spins._array)
 
 
 def test_default_cache_dir_lookup_order(monkeypatch, tmp_path):

@@ -68,7 +68,7 @@ def test_polynomial_fit_matches_lstsq(n, degree):
     x = np.linspace(0.05, 0.95, n)
     y = 2 * x + rng.standard_normal(n)
     coefficients = overfitting.fit_polynomial(x, y, degree)
-    phi = overfitting.features(x, degree).data
+    phi = overfitting.features(x, degree)._array
     # lstsq's minimum-norm solution: also what GD from w = 0 converges to when degree + 1 > n
     expected = np.linalg.lstsq(phi, y, rcond=None)[0]
     assert np.max(np.abs(coefficients - expected)) < 1e-10
@@ -78,7 +78,7 @@ def test_polynomial_fit_with_weight_decay_is_ridge_regression():
     rng = np.random.default_rng(0)
     x = np.linspace(0.05, 0.95, 10)
     y = 2 * x + rng.standard_normal(10)
-    phi = overfitting.features(x, 10).data
+    phi = overfitting.features(x, 10)._array
     # minimum of (1/N)‖Φw − y‖² + (λ/2)‖w‖²: (2/N ΦᵀΦ + λ I) w = 2/N Φᵀ y
     expected = np.linalg.solve(2 / 10 * phi.T @ phi + 0.1 * np.eye(11), 2 / 10 * phi.T @ y)
     assert np.max(np.abs(overfitting.fit_polynomial(x, y, 10, weight_decay=0.1) - expected)) < 1e-10
@@ -86,7 +86,7 @@ def test_polynomial_fit_with_weight_decay_is_ridge_regression():
 
 def test_legendre_features_are_orthonormal_on_the_unit_interval():
     x = (np.arange(20000) + 0.5) / 20000  # midpoint rule on [0, 1]
-    phi = overfitting.features(x, 10).data
+    phi = overfitting.features(x, 10)._array
     assert np.allclose(phi.T @ phi / len(x), np.eye(11), atol=1e-6)
 
 
@@ -164,9 +164,9 @@ def test_backprop_numpy_catches_a_wrong_gradient():
     )
     x, y = np.random.default_rng(0).standard_normal((8, 4)), np.random.default_rng(1).random((8, 3))
     linears = [model[0], model[2], model[4]]
-    weights = [m.weight.data.T.copy() for m in linears]
+    weights = [m.weight._array.T.copy() for m in linears]
     weights[1][0, 0] += 1e-3
-    by_hand = backprop.backprop_numpy(x, y, weights, [m.bias.data for m in linears])
+    by_hand = backprop.backprop_numpy(x, y, weights, [m.bias._array for m in linears])
     by_engine = backprop.backprop_autograd(x, y, model)
     assert np.max(np.abs(by_hand["W1"] - by_engine["W1"])) > 1e-9
 

@@ -69,7 +69,7 @@ def test_conv2d_forward_matches_the_naive_loop(case):
     w = rng.standard_normal((6, 4 // case["groups"], 3, 2))
     b = rng.standard_normal(6)
     out = F.conv2d(tc.from_numpy(x), tc.from_numpy(w), tc.from_numpy(b), **case)
-    np.testing.assert_allclose(out.data, naive_conv2d(x, w, b, **case), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out._array, naive_conv2d(x, w, b, **case), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", CONV_CASES)
@@ -91,7 +91,7 @@ def test_conv2d_layer_init_same_padding_padding_modes_and_single_image():
     conv = nn.Conv2d(4, 8, (3, 5), padding="same")
     bound = 1 / math.sqrt(4 * 3 * 5)
     assert conv.weight.shape == (8, 4, 3, 5)
-    assert np.abs(conv.weight.data).max() <= bound and np.abs(conv.bias.data).max() <= bound
+    assert np.abs(conv.weight._array).max() <= bound and np.abs(conv.bias._array).max() <= bound
     x = tc.randn(2, 4, 6, 7)
     assert conv(x).shape == (2, 8, 6, 7)
     even = F.conv2d(x, tc.randn(8, 4, 2, 2))  # reference without padding
@@ -99,10 +99,10 @@ def test_conv2d_layer_init_same_padding_padding_modes_and_single_image():
     assert F.conv2d(x, tc.randn(8, 4, 2, 2), padding="same").shape == (2, 8, 6, 7)
     reflect = nn.Conv2d(1, 1, 3, padding=1, padding_mode="reflect", bias=False)
     img = np.arange(16.0, dtype=np.float32).reshape(1, 1, 4, 4)
-    expected = naive_conv2d(np.pad(img, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="reflect"), reflect.weight.data, None, (1, 1), (0, 0), (1, 1))
-    np.testing.assert_allclose(reflect(tc.from_numpy(img)).data, expected, rtol=1e-5)
+    expected = naive_conv2d(np.pad(img, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="reflect"), reflect.weight._array, None, (1, 1), (0, 0), (1, 1))
+    np.testing.assert_allclose(reflect(tc.from_numpy(img))._array, expected, rtol=1e-5)
     single = conv(x[0])
-    np.testing.assert_allclose(single.data, conv(x).data[0], rtol=1e-6)
+    np.testing.assert_allclose(single._array, conv(x)._array[0], rtol=1e-6)
 
 
 def test_conv2d_wrong_channels_and_other_bad_input():
@@ -126,12 +126,12 @@ POOL_CASES = [((2, 2), (2, 2), (0, 0)), ((3, 3), (1, 1), (1, 1)), ((3, 2), (2, 1
 def test_pooling_forward_matches_the_naive_loop(k, s, p):
     x = np.random.default_rng(3).standard_normal((2, 3, 7, 6))
     t = tc.from_numpy(x)
-    np.testing.assert_allclose(F.max_pool2d(t, k, s, p).data, naive_pool(x, k, s, p, np.max, -np.inf))
-    np.testing.assert_allclose(F.avg_pool2d(t, k, s, p).data, naive_pool(x, k, s, p, np.mean, 0.0), rtol=1e-12)
+    np.testing.assert_allclose(F.max_pool2d(t, k, s, p)._array, naive_pool(x, k, s, p, np.max, -np.inf))
+    np.testing.assert_allclose(F.avg_pool2d(t, k, s, p)._array, naive_pool(x, k, s, p, np.mean, 0.0), rtol=1e-12)
     counts = naive_pool(np.ones_like(x), k, s, p, np.sum, 0.0)
-    np.testing.assert_allclose(F.avg_pool2d(t, k, s, p, count_include_pad=False).data,
+    np.testing.assert_allclose(F.avg_pool2d(t, k, s, p, count_include_pad=False)._array,
                                naive_pool(x, k, s, p, np.sum, 0.0) / counts, rtol=1e-12)
-    np.testing.assert_allclose(F.max_pool2d(t, 2, 1, 1, dilation=2).data, naive_pool(x, (2, 2), (1, 1), (1, 1), np.max, -np.inf, (2, 2)))
+    np.testing.assert_allclose(F.max_pool2d(t, 2, 1, 1, dilation=2)._array, naive_pool(x, (2, 2), (1, 1), (1, 1), np.max, -np.inf, (2, 2)))
 
 
 @pytest.mark.parametrize("k, s, p", POOL_CASES)
@@ -146,19 +146,19 @@ def test_pooling_gradcheck_with_overlapping_windows(k, s, p):
 def test_overlapping_max_windows_accumulate_the_gradient():
     x = tc.tensor([[[[0.0, 1.0, 0.0], [0.0, 9.0, 0.0], [2.0, 0.0, 3.0]]]], requires_grad=True)
     out = F.max_pool2d(x, 2, stride=1)  # the 9 is the max of all four 2×2 windows
-    np.testing.assert_array_equal(out.data, [[[[9, 9], [9, 9]]]])
+    np.testing.assert_array_equal(out._array, [[[[9, 9], [9, 9]]]])
     out.backward(tc.tensor([[[[1.0, 2.0], [3.0, 4.0]]]]))
-    np.testing.assert_array_equal(x.grad.data[0, 0], [[0, 0, 0], [0, 10, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(x.grad._array[0, 0], [[0, 0, 0], [0, 10, 0], [0, 0, 0]])
     y = tc.ones(1, 1, 3, 3, requires_grad=True)
     F.avg_pool2d(y, 2, stride=1).sum().backward()
-    np.testing.assert_allclose(y.grad.data[0, 0], np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 4)
+    np.testing.assert_allclose(y.grad._array[0, 0], np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]]) / 4)
 
 
 def test_max_pool_indices_and_gradgradcheck():
     x = tc.tensor([[[[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 7.0]]]])
     out, idx = F.max_pool2d(x, 2, return_indices=True)
-    np.testing.assert_array_equal(out.data, [[[[5, 8]]]])
-    np.testing.assert_array_equal(idx.data, [[[[1, 6]]]])
+    np.testing.assert_array_equal(out._array, [[[[5, 8]]]])
+    np.testing.assert_array_equal(idx._array, [[[[1, 6]]]])
     z = tc.from_numpy(np.random.default_rng(5).permutation(16).reshape(1, 1, 4, 4) * 0.5).requires_grad_()
     assert tc.gradgradcheck(lambda t: F.max_pool2d(t, 2, 1) ** 2, (z,))
     assert tc.gradgradcheck(lambda t: F.avg_pool2d(t, 3, 1, 1) ** 2, (z,))
@@ -181,10 +181,10 @@ def test_unfold_and_fold_are_adjoint_and_unfold_matches_the_patches():
     cols = F.unfold(tc.from_numpy(x), (2, 3), dilation=1, padding=1, stride=(2, 1))
     assert cols.shape == (2, 3 * 2 * 3, 3 * 4)
     xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    np.testing.assert_array_equal(cols.data[:, :, 0], xp[:, :, 0:2, 0:3].reshape(2, -1))
+    np.testing.assert_array_equal(cols._array[:, :, 0], xp[:, :, 0:2, 0:3].reshape(2, -1))
     y = np.random.default_rng(7).standard_normal(cols.shape)
     folded = F.fold(tc.from_numpy(y), (5, 4), (2, 3), padding=1, stride=(2, 1))
     # <unfold(x), y> = <x, fold(y)>: fold is col2im, the adjoint of im2col
-    np.testing.assert_allclose((cols.data * y).sum(), (x * folded.data).sum(), rtol=1e-12)
+    np.testing.assert_allclose((cols._array * y).sum(), (x * folded._array).sum(), rtol=1e-12)
     assert tc.gradcheck(lambda t: F.fold(t, (3, 3), 2), (leaf(1, 4, 4, seed=9),))
     assert tc.gradgradcheck(lambda t: F.unfold(t, 2, stride=1) ** 2, (leaf(1, 1, 3, 3, seed=10),))

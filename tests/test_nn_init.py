@@ -33,37 +33,37 @@ def test_fans_follow_pytorch():
 def test_uniform_normal_constant_in_place_and_reproducible():
     t = tc.zeros(200, 100)
     assert init.uniform_(t, -2.0, 3.0) is t
-    assert t.data.min() >= -2 and t.data.max() < 3 and abs(t.data.mean() - 0.5) < 0.05
+    assert t._array.min() >= -2 and t._array.max() < 3 and abs(t._array.mean() - 0.5) < 0.05
     init.normal_(t, 1.0, 2.0)
-    assert abs(t.data.mean() - 1.0) < 0.05 and abs(t.data.std() - 2.0) < 0.05
+    assert abs(t._array.mean() - 1.0) < 0.05 and abs(t._array.std() - 2.0) < 0.05
     assert t.dtype == np.float32
     init.constant_(t, 0.25)
-    assert np.all(t.data == 0.25)
-    assert np.all(init.zeros_(t).data == 0) and np.all(init.ones_(t).data == 1)
+    assert np.all(t._array == 0.25)
+    assert np.all(init.zeros_(t)._array == 0) and np.all(init.ones_(t)._array == 1)
     tc.manual_seed(5)
-    a = init.normal_(tc.zeros(3)).data.copy()
+    a = init.normal_(tc.zeros(3))._array.copy()
     tc.manual_seed(5)
-    np.testing.assert_array_equal(init.normal_(tc.zeros(3)).data, a)
+    np.testing.assert_array_equal(init.normal_(tc.zeros(3))._array, a)
 
 
 def test_xavier_bounds_and_std():
     t = tc.zeros(300, 200)
     bound = 2.0 * math.sqrt(6 / 500)
     init.xavier_uniform_(t, gain=2.0)
-    assert np.abs(t.data).max() <= bound and np.abs(t.data).max() > 0.99 * bound
+    assert np.abs(t._array).max() <= bound and np.abs(t._array).max() > 0.99 * bound
     init.xavier_normal_(t)
-    assert abs(t.data.std() - math.sqrt(2 / 500)) < 0.02 * math.sqrt(2 / 500)
+    assert abs(t._array.std() - math.sqrt(2 / 500)) < 0.02 * math.sqrt(2 / 500)
 
 
 def test_kaiming_modes_and_nonlinearities():
     t = tc.zeros(300, 20, 3, 3)  # fan_in 180, fan_out 2700
     init.kaiming_uniform_(t, nonlinearity="relu")
     bound = math.sqrt(2) * math.sqrt(3 / 180)
-    assert np.abs(t.data).max() <= bound and np.abs(t.data).max() > 0.99 * bound
+    assert np.abs(t._array).max() <= bound and np.abs(t._array).max() > 0.99 * bound
     init.kaiming_normal_(t, mode="fan_out", nonlinearity="relu")
-    assert abs(t.data.std() - math.sqrt(2 / 2700)) < 0.02 * math.sqrt(2 / 2700)
+    assert abs(t._array.std() - math.sqrt(2 / 2700)) < 0.02 * math.sqrt(2 / 2700)
     init.kaiming_uniform_(t, a=math.sqrt(5))  # PyTorch's Linear/Conv default: U(±1/√fan_in)
-    assert np.abs(t.data).max() <= 1 / math.sqrt(180)
+    assert np.abs(t._array).max() <= 1 / math.sqrt(180)
     with pytest.raises(ValueError, match="mode 'fan_avg' not supported"):
         init.kaiming_normal_(t, mode="fan_avg")
     assert init.kaiming_uniform_(tc.zeros(0, 3)).shape == (0, 3)

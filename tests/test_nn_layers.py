@@ -19,10 +19,10 @@ pytestmark = pytest.mark.usefixtures("engine")
 def double(module: nn.Module) -> nn.Module:
     """The module with float64 parameters and buffers (gradcheck needs float64)."""
     for p in module.parameters():
-        p.data = p.data.astype(np.float64)
+        p._array = p._array.astype(np.float64)
     for _, b in module.named_buffers():
         if b.dtype == np.float32:
-            b.data = b.data.astype(np.float64)
+            b._array = b._array.astype(np.float64)
     return module
 
 
@@ -32,14 +32,14 @@ def test_linear_forward_is_x_wT_plus_b_and_init_is_pytorchs():
     lin = nn.Linear(50, 40)
     bound = 1 / math.sqrt(50)
     assert lin.weight.shape == (40, 50) and lin.bias.shape == (40,) and lin.weight.dtype == np.float32
-    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.weight.data).max() > 0.95 * bound
-    assert np.abs(lin.bias.data).max() <= bound
+    assert np.abs(lin.weight._array).max() <= bound and np.abs(lin.weight._array).max() > 0.95 * bound
+    assert np.abs(lin.bias._array).max() <= bound
     # U(−b, b) has std b/√3
-    assert abs(lin.weight.data.std() - bound / math.sqrt(3)) < 0.05 * bound
+    assert abs(lin.weight._array.std() - bound / math.sqrt(3)) < 0.05 * bound
     x = tc.randn(7, 50)
-    np.testing.assert_allclose(lin(x).data, x.data @ lin.weight.data.T + lin.bias.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(lin(x)._array, x._array @ lin.weight._array.T + lin.bias._array, rtol=1e-5, atol=1e-6)
     tc.manual_seed(0)
-    np.testing.assert_array_equal(nn.Linear(50, 40).weight.data, lin.weight.data)  # reproducible
+    np.testing.assert_array_equal(nn.Linear(50, 40).weight._array, lin.weight._array)  # reproducible
 
 
 def test_linear_gradcheck_2d_3d_and_without_bias_and_gradgradcheck():
@@ -79,23 +79,23 @@ def test_linear_wrong_feature_count_names_the_layer_and_sizes():
 )
 def test_activation_forward_and_gradcheck(module, reference):
     x = leaf(3, 4, seed=5)
-    x.data[np.abs(x.data) < 0.1] += 0.3  # keep away from the kinks of relu/leaky_relu
-    np.testing.assert_allclose(module(x).data, reference(x.data), rtol=1e-10, atol=1e-12)
+    x._array[np.abs(x._array) < 0.1] += 0.3  # keep away from the kinks of relu/leaky_relu
+    np.testing.assert_allclose(module(x)._array, reference(x._array), rtol=1e-10, atol=1e-12)
     assert tc.gradcheck(module, (x,))
 
 
 def test_softmax_and_log_softmax_do_not_overflow_for_huge_logits():
     z = tc.tensor([[1e4, 0.0, -1e4], [1e4, 1e4, 0.0]])
-    np.testing.assert_allclose(F.softmax(z, dim=1).data, [[1, 0, 0], [0.5, 0.5, 0]], atol=1e-7)
-    np.testing.assert_allclose(F.log_softmax(z, dim=1).data, [[0, -1e4, -2e4], [-math.log(2), -math.log(2), -1e4 - math.log(2)]], rtol=1e-6)
-    assert np.all(np.isfinite(F.log_softmax(z, dim=-1).data))
+    np.testing.assert_allclose(F.softmax(z, dim=1)._array, [[1, 0, 0], [0.5, 0.5, 0]], atol=1e-7)
+    np.testing.assert_allclose(F.log_softmax(z, dim=1)._array, [[0, -1e4, -2e4], [-math.log(2), -math.log(2), -1e4 - math.log(2)]], rtol=1e-6)
+    assert np.all(np.isfinite(F.log_softmax(z, dim=-1)._array))
     with pytest.warns(UserWarning, match="implicit dimension"):
         assert F.softmax(z).shape == (2, 3)
 
 
 def test_softplus_threshold_and_beta_match_pytorch_formula():
     x = tc.tensor([-30.0, 0.0, 5.0, 30.0], dtype=tc.float64)
-    np.testing.assert_allclose(F.softplus(x, beta=2.0, threshold=20.0).data, [np.log1p(np.exp(-60)) / 2, np.log(2) / 2, np.log1p(np.exp(10)) / 2, 30.0])
+    np.testing.assert_allclose(F.softplus(x, beta=2.0, threshold=20.0)._array, [np.log1p(np.exp(-60)) / 2, np.log(2) / 2, np.log1p(np.exp(10)) / 2, 30.0])
     assert tc.gradcheck(lambda t: F.softplus(t, beta=2.0), (leaf(5, seed=3),))
 
 
@@ -110,12 +110,12 @@ def test_dropout_zeroes_a_fraction_p_scales_the_rest_and_is_identity_in_eval():
     tc.manual_seed(0)
     drop = nn.Dropout(0.25)
     x = tc.ones(200, 100)
-    y = drop(x).data
+    y = drop(x)._array
     assert abs((y == 0).mean() - 0.25) < 0.01
     np.testing.assert_allclose(np.unique(y), [0.0, 1 / 0.75], rtol=1e-6)
     drop.eval()
     assert drop(x) is x
-    assert np.all(F.dropout(x, 1.0).data == 0)
+    assert np.all(F.dropout(x, 1.0)._array == 0)
     with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
         nn.Dropout(1.5)
 
@@ -135,16 +135,16 @@ def test_batchnorm_train_normalises_with_biased_variance_and_updates_running_sta
     bn = nn.BatchNorm1d(3, momentum=0.2)
     rng = np.random.default_rng(0)
     data = rng.standard_normal((6, 3)).astype(np.float32) * 3 + 1
-    out = bn(tc.from_numpy(data)).data
+    out = bn(tc.from_numpy(data))._array
     mean, var = data.mean(0), data.var(0)
     np.testing.assert_allclose(out, (data - mean) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(bn.running_mean.data, 0.2 * mean, rtol=1e-5)
-    np.testing.assert_allclose(bn.running_var.data, 0.8 + 0.2 * data.var(0, ddof=1), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_mean._array, 0.2 * mean, rtol=1e-5)
+    np.testing.assert_allclose(bn.running_var._array, 0.8 + 0.2 * data.var(0, ddof=1), rtol=1e-5)
     assert bn.num_batches_tracked.item() == 1
     bn.eval()
     np.testing.assert_allclose(
-        bn(tc.from_numpy(data)).data,
-        (data - bn.running_mean.data) / np.sqrt(bn.running_var.data + 1e-5), rtol=1e-5, atol=1e-6,
+        bn(tc.from_numpy(data))._array,
+        (data - bn.running_mean._array) / np.sqrt(bn.running_var._array + 1e-5), rtol=1e-5, atol=1e-6,
     )
     assert bn.num_batches_tracked.item() == 1
 
@@ -154,31 +154,31 @@ def test_batchnorm_momentum_none_is_a_cumulative_average_and_no_tracking_uses_ba
     batches = [np.random.default_rng(k).standard_normal((5, 2)).astype(np.float32) for k in range(3)]
     for b in batches:
         bn(tc.from_numpy(b))
-    np.testing.assert_allclose(bn.running_mean.data, np.mean([b.mean(0) for b in batches], 0), rtol=1e-5)
+    np.testing.assert_allclose(bn.running_mean._array, np.mean([b.mean(0) for b in batches], 0), rtol=1e-5)
     plain = nn.BatchNorm1d(2, track_running_stats=False, affine=False).eval()
     assert plain.running_mean is None and list(plain.state_dict()) == []
     b = batches[0]
-    np.testing.assert_allclose(plain(tc.from_numpy(b)).data, (b - b.mean(0)) / np.sqrt(b.var(0) + 1e-5), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(plain(tc.from_numpy(b))._array, (b - b.mean(0)) / np.sqrt(b.var(0) + 1e-5), rtol=1e-4, atol=1e-5)
 
 
 def test_batchnorm2d_per_channel_over_n_h_w():
     bn = nn.BatchNorm2d(2)
-    bn.weight.data[...] = [2.0, 3.0]
-    bn.bias.data[...] = [0.5, -1.0]
+    bn.weight._array[...] = [2.0, 3.0]
+    bn.bias._array[...] = [0.5, -1.0]
     x = np.random.default_rng(1).standard_normal((3, 2, 4, 5)).astype(np.float32)
     mean = x.mean((0, 2, 3), keepdims=True)
     var = x.var((0, 2, 3), keepdims=True)
     expected = (x - mean) / np.sqrt(var + 1e-5) * np.array([2.0, 3.0]).reshape(1, 2, 1, 1) + np.array([0.5, -1.0]).reshape(1, 2, 1, 1)
-    np.testing.assert_allclose(bn(tc.from_numpy(x)).data, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(bn(tc.from_numpy(x))._array, expected, rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("training", [True, False])
 def test_batchnorm_gradcheck_train_and_eval(training):
     bn2 = double(nn.BatchNorm2d(2))
-    bn2.running_mean.data[...] = [0.3, -0.2]
-    bn2.running_var.data[...] = [1.5, 0.7]
+    bn2.running_mean._array[...] = [0.3, -0.2]
+    bn2.running_var._array[...] = [1.5, 0.7]
     bn2.train(training)
-    bn2.weight.data[...] = [1.5, -0.5]
+    bn2.weight._array[...] = [1.5, -0.5]
     x = leaf(3, 2, 2, 2, seed=4)
     assert tc.gradcheck(bn2, (x,))
     assert tc.gradcheck(lambda t, w, b: F.batch_norm(t, tc.tensor([0.3, -0.2], dtype=tc.float64), tc.tensor([1.5, 0.7], dtype=tc.float64),
@@ -202,9 +202,9 @@ def test_layernorm_forward_and_gradcheck():
     x = np.random.default_rng(2).standard_normal((2, 3, 4)).astype(np.float32)
     mean = x.mean((1, 2), keepdims=True)
     var = x.var((1, 2), keepdims=True)
-    np.testing.assert_allclose(ln(tc.from_numpy(x)).data, (x - mean) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ln(tc.from_numpy(x))._array, (x - mean) / np.sqrt(var + 1e-5), rtol=1e-4, atol=1e-5)
     ln64 = double(nn.LayerNorm(4))
-    ln64.weight.data[...] = [1.0, 2.0, -1.0, 0.5]
+    ln64.weight._array[...] = [1.0, 2.0, -1.0, 0.5]
     assert tc.gradcheck(lambda t, w, b: F.layer_norm(t, 4, w, b), (leaf(3, 4, seed=8), ln64.weight, ln64.bias))
     assert tc.gradgradcheck(lambda t: F.layer_norm(t, 4), (leaf(2, 4, seed=9),))
     with pytest.raises(ValueError, match=r"does not end with normalized_shape \(3, 4\)"):
@@ -215,13 +215,13 @@ def test_layernorm_forward_and_gradcheck():
 def test_embedding_lookup_accumulates_repeated_indices_and_skips_padding():
     tc.manual_seed(0)
     emb = nn.Embedding(5, 3, padding_idx=0)
-    assert np.all(emb.weight.data[0] == 0)
+    assert np.all(emb.weight._array[0] == 0)
     idx = tc.tensor([[1, 2, 1], [0, 4, 1]])
     out = emb(idx)
     assert out.shape == (2, 3, 3)
-    np.testing.assert_array_equal(out.data, emb.weight.data[idx.data])
+    np.testing.assert_array_equal(out._array, emb.weight._array[idx._array])
     out.sum().backward()
-    np.testing.assert_array_equal(emb.weight.grad.data[:, 0], [0, 3, 1, 0, 1])
+    np.testing.assert_array_equal(emb.weight.grad._array[:, 0], [0, 3, 1, 0, 1])
     w = leaf(5, 2)
     assert tc.gradcheck(lambda w: F.embedding(tc.tensor([3, 3, 1]), w), (w,))
     assert tc.gradgradcheck(lambda w: F.embedding(tc.tensor([3, 0]), w) ** 2, (w,))

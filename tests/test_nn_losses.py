@@ -40,8 +40,8 @@ def test_regression_losses_match_their_formulas(reduction):
     ]
     for fn, module, expected, kw in cases:
         x, y = leaf(X), leaf(Y)
-        np.testing.assert_allclose(fn(x, y, reduction=reduction, **kw).data, reduce(expected, reduction), rtol=1e-12)
-        np.testing.assert_allclose(module(x, y).data, reduce(expected, reduction), rtol=1e-12)
+        np.testing.assert_allclose(fn(x, y, reduction=reduction, **kw)._array, reduce(expected, reduction), rtol=1e-12)
+        np.testing.assert_allclose(module(x, y)._array, reduce(expected, reduction), rtol=1e-12)
         assert tc.gradcheck(lambda a, b, fn=fn, kw=kw: fn(a, b, reduction=reduction, **kw), (x, y))
 
 
@@ -89,7 +89,7 @@ def test_cross_entropy_matches_the_formula_with_weight_ignore_index_and_smoothin
     z = leaf(Z)
     out = F.cross_entropy(z, tc.from_numpy(t), weight=None if weight is None else tc.from_numpy(weight),
                           ignore_index=-1, reduction=reduction, label_smoothing=eps)
-    np.testing.assert_allclose(out.data, np_cross_entropy(Z, t, weight, -1, reduction, eps), rtol=1e-12)
+    np.testing.assert_allclose(out._array, np_cross_entropy(Z, t, weight, -1, reduction, eps), rtol=1e-12)
     wt = None if weight is None else tc.from_numpy(weight)
     assert tc.gradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(t), wt, -1, reduction, eps), (z,))
 
@@ -97,10 +97,10 @@ def test_cross_entropy_matches_the_formula_with_weight_ignore_index_and_smoothin
 def test_cross_entropy_plain_value_module_and_gradgradcheck():
     z = leaf(Z)
     expected = -np_log_softmax(Z)[np.arange(6), T].mean()
-    np.testing.assert_allclose(F.cross_entropy(z, tc.from_numpy(T)).data, expected, rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(z, tc.from_numpy(T))._array, expected, rtol=1e-12)
     module = nn.CrossEntropyLoss(weight=tc.from_numpy(W), label_smoothing=0.1)
     assert list(module.state_dict()) == ["weight"]
-    np.testing.assert_allclose(module(z, tc.from_numpy(T)).data, np_cross_entropy(Z, T, W, eps=0.1), rtol=1e-12)
+    np.testing.assert_allclose(module(z, tc.from_numpy(T))._array, np_cross_entropy(Z, T, W, eps=0.1), rtol=1e-12)
     assert tc.gradgradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(T[:3]), label_smoothing=0.1), (leaf(Z[:3]),))
     assert tc.gradgradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(T[:3]), reduction="none"), (leaf(Z[:3]),))
     # plain labels (no weight, smoothing or ignored rows) take the path that never builds one-hot q
@@ -112,18 +112,18 @@ def test_cross_entropy_plain_labels_backward_twice_with_retain_graph():
     z = leaf(Z)
     loss = F.cross_entropy(z, tc.from_numpy(T), reduction="sum")
     loss.backward(retain_graph=True)
-    first = z.grad.data.copy()
+    first = z.grad._array.copy()
     loss.backward()
     p = np.exp(np_log_softmax(Z))
     np.testing.assert_allclose(first, p - np.eye(Z.shape[1])[T], rtol=1e-12)
-    np.testing.assert_allclose(z.grad.data, 2 * first, rtol=1e-12)
+    np.testing.assert_allclose(z.grad._array, 2 * first, rtol=1e-12)
 
 
 def test_cross_entropy_backward_is_softmax_minus_onehot_over_n():
     z = leaf(Z)
     F.cross_entropy(z, tc.from_numpy(T)).backward()
     p = np.exp(np_log_softmax(Z))
-    np.testing.assert_allclose(z.grad.data, (p - np.eye(4)[T]) / 6, rtol=1e-12)
+    np.testing.assert_allclose(z.grad._array, (p - np.eye(4)[T]) / 6, rtol=1e-12)
 
 
 def test_cross_entropy_spatial_probability_targets_and_huge_logits():
@@ -133,17 +133,17 @@ def test_cross_entropy_spatial_probability_targets_and_huge_logits():
     expected = -np.take_along_axis(logp, t[:, None], 1)[:, 0]
     out = F.cross_entropy(leaf(z), tc.from_numpy(t), reduction="none")
     assert out.shape == (2, 2, 2)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(out._array, expected, rtol=1e-12)
     probs = np.abs(RNG.standard_normal((4, 3)))
     probs /= probs.sum(1, keepdims=True)
     zz = RNG.standard_normal((4, 3))
-    np.testing.assert_allclose(F.cross_entropy(leaf(zz), tc.from_numpy(probs)).data, -(probs * np_log_softmax(zz)).sum(1).mean(), rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(leaf(zz), tc.from_numpy(probs))._array, -(probs * np_log_softmax(zz)).sum(1).mean(), rtol=1e-12)
     assert tc.gradcheck(lambda a: F.cross_entropy(a, tc.from_numpy(probs), label_smoothing=0.3), (leaf(zz),))
     big = tc.tensor([[1e4, -1e4, 0.0]])
     assert F.cross_entropy(big, tc.tensor([0])).item() == 0.0
     np.testing.assert_allclose(F.cross_entropy(big, tc.tensor([1])).item(), 2e4, rtol=1e-6)
     # a single sample without batch dim
-    np.testing.assert_allclose(F.cross_entropy(leaf(Z[0]), tc.tensor(T[0])).data, -np_log_softmax(Z[:1])[0, T[0]], rtol=1e-12)
+    np.testing.assert_allclose(F.cross_entropy(leaf(Z[0]), tc.tensor(T[0]))._array, -np_log_softmax(Z[:1])[0, T[0]], rtol=1e-12)
 
 
 def test_cross_entropy_bad_targets_are_explained():
@@ -179,9 +179,9 @@ def test_nll_loss_matches_the_formula(reduction):
     expected = {"none": per, "sum": per.sum(), "mean": per.sum() / (W[tt] * keep).sum()}[reduction]
     x = leaf(logp)
     out = F.nll_loss(x, tc.from_numpy(t), tc.from_numpy(W), ignore_index=7, reduction=reduction)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(out._array, expected, rtol=1e-12)
     assert tc.gradcheck(lambda a: nn.NLLLoss(tc.from_numpy(W), 7, reduction)(a, tc.from_numpy(t)), (x,))
-    np.testing.assert_allclose(F.nll_loss(F.log_softmax(leaf(Z), 1), tc.from_numpy(T)).data, F.cross_entropy(leaf(Z), tc.from_numpy(T)).data, rtol=1e-12)
+    np.testing.assert_allclose(F.nll_loss(F.log_softmax(leaf(Z), 1), tc.from_numpy(T))._array, F.cross_entropy(leaf(Z), tc.from_numpy(T))._array, rtol=1e-12)
 
 
 # ------------------------------------------------------------------------------ binary
@@ -194,13 +194,13 @@ BW = RNG.random((3, 4)) + 0.5
 def test_binary_cross_entropy_matches_the_formula(reduction):
     expected = -BW * (B * np.log(P) + (1 - B) * np.log(1 - P))
     x = leaf(P)
-    np.testing.assert_allclose(F.binary_cross_entropy(x, tc.from_numpy(B), tc.from_numpy(BW), reduction).data, reduce(expected, reduction), rtol=1e-12)
+    np.testing.assert_allclose(F.binary_cross_entropy(x, tc.from_numpy(B), tc.from_numpy(BW), reduction)._array, reduce(expected, reduction), rtol=1e-12)
     assert tc.gradcheck(lambda a, y: nn.BCELoss(tc.from_numpy(BW), reduction)(a, y), (x, leaf(np.clip(B, 0.2, 0.7))))
 
 
 def test_binary_cross_entropy_clamps_logs_and_rejects_non_probabilities():
     out = F.binary_cross_entropy(tc.tensor([0.0, 1.0, 1.0]), tc.tensor([1.0, 0.0, 1.0]), reduction="none")
-    np.testing.assert_allclose(out.data, [100.0, 100.0, 0.0])
+    np.testing.assert_allclose(out._array, [100.0, 100.0, 0.0])
     with pytest.raises(ValueError, match="should be probabilities between 0 and 1 .*got values from -0.5 to 2.0"):
         F.binary_cross_entropy(tc.tensor([-0.5, 2.0]), tc.tensor([0.0, 1.0]))
 
@@ -213,7 +213,7 @@ def test_bce_with_logits_matches_the_formula_with_pos_weight(reduction):
     expected = -BW * (pw * B * np.log(sig) + (1 - B) * np.log(1 - sig))
     x = leaf(logits)
     out = F.binary_cross_entropy_with_logits(x, tc.from_numpy(B), tc.from_numpy(BW), reduction, tc.from_numpy(pw))
-    np.testing.assert_allclose(out.data, reduce(expected, reduction), rtol=1e-10)
+    np.testing.assert_allclose(out._array, reduce(expected, reduction), rtol=1e-10)
     module = nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=tc.from_numpy(pw))
     assert tc.gradcheck(lambda a, y: module(a, y), (x, leaf(np.clip(B, 0.2, 0.7))))
 
@@ -222,7 +222,7 @@ def test_bce_with_logits_is_stable_for_huge_logits_and_exact_at_zero():
     z = tc.tensor([1e4, -1e4, 1e4, -1e4, 0.0], requires_grad=True)
     y = tc.tensor([1.0, 0.0, 0.0, 1.0, 1.0])
     out = F.binary_cross_entropy_with_logits(z, y, reduction="none")
-    np.testing.assert_allclose(out.data, [0.0, 0.0, 1e4, 1e4, np.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(out._array, [0.0, 0.0, 1e4, 1e4, np.log(2)], rtol=1e-6)
     out.sum().backward()
-    np.testing.assert_allclose(z.grad.data, [0.0, 0.0, 1.0, -1.0, -0.5])  # σ(z) − y
+    np.testing.assert_allclose(z.grad._array, [0.0, 0.0, 1.0, -1.0, -0.5])  # σ(z) − y
     assert tc.gradgradcheck(lambda a: F.binary_cross_entropy_with_logits(a, tc.from_numpy(B)), (leaf(RNG.standard_normal((3, 4))),))

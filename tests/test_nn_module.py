@@ -40,7 +40,7 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad_and_ops_return_plain_tens
     assert type(out) is tc.Tensor and type(p.detach()) is tc.Tensor
     assert repr(p).startswith("Parameter containing:\ntensor([1., 2.]")
     t = tc.tensor([3.0])
-    assert nn.Parameter(t).data is t.data  # shares the array, like PyTorch
+    assert nn.Parameter(t)._array is t._array  # shares the array, like PyTorch
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     with pytest.raises(RuntimeError, match="only floating-point"):
         nn.Parameter(tc.tensor([1, 2]))
@@ -112,7 +112,7 @@ def test_train_eval_zero_grad_apply_and_requires_grad():
     net(tc.randn(4, 3)).sum().backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in net.parameters())
+    assert all(np.all(p.grad._array == 0) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
     visited = []
@@ -142,14 +142,14 @@ def test_state_dict_keys_match_pytorch_and_roundtrip_reproduces_outputs_exactly(
     assert state["block.bn.num_batches_tracked"].dtype == np.int64 and state["block.bn.num_batches_tracked"].item() == 1
     x = tc.randn(5, 3)
     net.eval()
-    expected = net(x).data.copy()
+    expected = net(x)._array.copy()
     tc.manual_seed(99)
     other = Net().eval()
-    assert not np.array_equal(other(x).data, expected)
-    saved = {k: v.data.copy() for k, v in state.items()}
+    assert not np.array_equal(other(x)._array, expected)
+    saved = {k: v._array.copy() for k, v in state.items()}
     result = other.load_state_dict(saved)
     assert result == ([], []) and result.missing_keys == [] and result.unexpected_keys == []
-    np.testing.assert_array_equal(other(x).data, expected)
+    np.testing.assert_array_equal(other(x)._array, expected)
     assert other.block.bn.num_batches_tracked.item() == 1
 
 
@@ -164,13 +164,13 @@ def test_state_dict_round_trip_through_save_and_load(tmp_path):
     tc.manual_seed(4)
     other = Net().eval()
     other.load_state_dict(serialization.load(path))
-    np.testing.assert_array_equal(other(x).data, net(x).data)
+    np.testing.assert_array_equal(other(x)._array, net(x)._array)
 
 
 def test_load_state_dict_strict_lists_every_problem_and_loads_nothing():
     net = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
-    before = net[0].weight.data.copy()
-    state = {k: v.data.copy() for k, v in net.state_dict().items()}
+    before = net[0].weight._array.copy()
+    state = {k: v._array.copy() for k, v in net.state_dict().items()}
     state["0.weight"] = np.zeros((5, 3), dtype=np.float32)
     state["1.running_var"] = np.zeros(7, dtype=np.float32)
     del state["0.bias"], state["1.num_batches_tracked"]
@@ -184,8 +184,8 @@ def test_load_state_dict_strict_lists_every_problem_and_loads_nothing():
     assert "size mismatch for 0.weight: copying a param with shape (5, 3) from checkpoint, the shape in current model is (2, 3)." in msg
     assert "size mismatch for 1.running_var: copying a param with shape (7,) from checkpoint, the shape in current model is (2,)." in msg
     assert "nothing was loaded" in msg
-    np.testing.assert_array_equal(net[0].weight.data, before)
-    assert np.all(net[1].bias.data == 0)
+    np.testing.assert_array_equal(net[0].weight._array, before)
+    assert np.all(net[1].bias._array == 0)
 
 
 def test_load_state_dict_non_strict_returns_missing_and_unexpected_keys():
@@ -193,7 +193,7 @@ def test_load_state_dict_non_strict_returns_missing_and_unexpected_keys():
     result = net.load_state_dict({"0.weight": np.ones((2, 3)), "foo": np.zeros(1)}, strict=False)
     assert isinstance(result, nn.IncompatibleKeys)
     assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["foo"]
-    assert np.all(net[0].weight.data == 1) and net[0].weight.dtype == np.float32
+    assert np.all(net[0].weight._array == 1) and net[0].weight.dtype == np.float32
     with pytest.raises(RuntimeError, match="size mismatch for 0.weight"):
         net.load_state_dict({"0.weight": np.ones((3, 3))}, strict=False)
     with pytest.raises(TypeError, match="expected a dict of tensors, got list"):
@@ -228,7 +228,7 @@ def test_sequential_indexing_slicing_and_ordered_dict():
     named = nn.Sequential(OrderedDict([("fc", a), ("act", b)]))
     assert [n for n, _ in named.named_parameters()] == ["fc.weight", "fc.bias"]
     x = tc.randn(4, 2)
-    np.testing.assert_allclose(seq(x).data, c(b(a(x))).data)
+    np.testing.assert_allclose(seq(x)._array, c(b(a(x)))._array)
     seq.append(nn.Sigmoid())
     assert len(seq) == 4
     with pytest.raises(TypeError, match="argument 0 is a int, not an nn.Module"):

@@ -1,4 +1,4 @@
-"""End to end: small models trained with plain SGD (p.data -= η p.grad) learn generated problems."""
+"""End to end: small models trained with plain SGD (p._array -= η p.grad) learn generated problems."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def two_moons(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarra
 
 def sgd_step(model: nn.Module, lr: float) -> None:
     for p in model.parameters():
-        p.data -= lr * p.grad.data
+        p._array -= lr * p.grad._array
 
 
 def test_mlp_learns_two_moons_above_95_percent():
@@ -40,7 +40,7 @@ def test_mlp_learns_two_moons_above_95_percent():
         first = loss.item() if first is None else first
     assert loss.item() < 0.2 * first
     with tc.no_grad():
-        accuracy = (model(tc.from_numpy(x_test)).argmax(1).data == y_test).mean()
+        accuracy = (model(tc.from_numpy(x_test)).argmax(1)._array == y_test).mean()
     assert accuracy > 0.95
 
 
@@ -68,5 +68,5 @@ def test_small_cnn_with_batchnorm_and_pooling_learns_bar_orientation():
         sgd_step(model, 0.1)
     model.eval()
     with tc.no_grad():
-        accuracy = (model(x).argmax(1).data == labels).mean()
+        accuracy = (model(x).argmax(1)._array == labels).mean()
     assert accuracy > 0.95

@@ -221,8 +221,8 @@ def test_50_steps_match_reference(cls, ref, kwargs, problem):
     expected = run_reference(ref, kwargs, problem, 50)
     init, loss_fn, _ = PROBLEMS[problem]
     for p, e in zip(ours, expected):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
-    assert max(np.abs(p.data - p0).max() for p, p0 in zip(ours, init)) > 1e-2  # it moved
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)
+    assert max(np.abs(p._array - p0).max() for p, p0 in zip(ours, init)) > 1e-2  # it moved
     assert loss_fn(*ours).item() < loss_fn(*[tc.tensor(a) for a in init]).item()  # downhill
 
 
@@ -237,8 +237,8 @@ def test_param_groups_use_their_own_hyperparameters():
     for _ in range(50):
         gx, gy = quad_grad(px, py)
         px, py = ref_adam(px, gx, sx, lr=0.02), ref_adam(py, gy, sy, lr=0.1, amsgrad=True)
-    np.testing.assert_allclose(x.data, px, rtol=1e-10)
-    np.testing.assert_allclose(y.data, py, rtol=1e-10)
+    np.testing.assert_allclose(x._array, px, rtol=1e-10)
+    np.testing.assert_allclose(y._array, py, rtol=1e-10)
 
 
 def test_momentum_zero_is_gradient_descent():
@@ -247,7 +247,7 @@ def test_momentum_zero_is_gradient_descent():
     for _ in range(50):
         params = [p - 0.05 * g for p, g in zip(params, mlp_grad(*params))]  # p ← p − η ∇C
     for p, e in zip(ours, params):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)
     assert all("momentum_buffer" not in opt.state[p] for p in ours)
 
 
@@ -265,7 +265,7 @@ def lecture_momentum(lrs, gamma):
 def test_pytorch_momentum_equals_lecture_momentum_for_constant_lr():
     ours, _ = run_ours(optim.SGD, {"lr": 0.05, "momentum": 0.9}, "mlp", 50)
     for p, e in zip(ours, lecture_momentum([0.05] * 50, 0.9)):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)
 
 
 def test_momentum_forms_differ_once_lr_changes():
@@ -276,7 +276,7 @@ def test_momentum_forms_differ_once_lr_changes():
         opt.param_groups[0]["lr"] = lr
         run_ours(None, {}, "mlp", 1, params=params, opt=opt)
     lecture = lecture_momentum(lrs, 0.9)
-    assert not np.allclose(params[0].data, lecture[0], rtol=1e-6)
+    assert not np.allclose(params[0]._array, lecture[0], rtol=1e-6)
 
 
 def test_params_without_grad_are_skipped_and_get_no_state():
@@ -285,9 +285,9 @@ def test_params_without_grad_are_skipped_and_get_no_state():
     opt = optim.Adam([a, b], lr=0.1)
     (a * a).sum().backward()
     opt.step()
-    np.testing.assert_array_equal(b.data, [3.0, 4.0])
+    np.testing.assert_array_equal(b._array, [3.0, 4.0])
     assert b not in opt.state and opt.state[a]["step"] == 1
-    assert not np.allclose(a.data, [1.0, 2.0])
+    assert not np.allclose(a._array, [1.0, 2.0])
 
 
 def test_zero_grad_sets_none_or_fresh_zeros_without_touching_shared_arrays():
@@ -297,8 +297,8 @@ def test_zero_grad_sets_none_or_fresh_zeros_without_touching_shared_arrays():
     grad_a = a.grad
     optim.SGD([a], lr=0.1).zero_grad(set_to_none=False)
     assert a.grad is grad_a
-    np.testing.assert_array_equal(a.grad.data, [0.0, 0.0])
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(a.grad._array, [0.0, 0.0])
+    np.testing.assert_array_equal(b.grad._array, [1.0, 1.0])
     optim.SGD([a, b], lr=0.1).zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -318,7 +318,7 @@ def test_step_calls_the_closure_with_grad_enabled_and_returns_its_loss():
     with tc.no_grad():
         loss = opt.step(closure)
     assert loss.item() == 4.0 and calls == [4.0]
-    np.testing.assert_array_equal(w.data, [1.0])  # 2 − 0.25·4
+    np.testing.assert_array_equal(w._array, [1.0])  # 2 − 0.25·4
 
 
 def test_float32_parameters_stay_float32():
@@ -348,9 +348,9 @@ def test_state_dict_has_pytorch_layout():
     assert sorted(sd["state"]) == [0, 2]  # b had no gradient: no state yet
     assert sorted(sd["state"][0]) == ["exp_avg", "exp_avg_sq", "max_exp_avg_sq", "step"]
     assert sd["state"][2]["step"] == 1 and isinstance(sd["state"][2]["step"], int)
-    np.testing.assert_allclose(sd["state"][0]["exp_avg"].data, [0.1, 0.1])
+    np.testing.assert_allclose(sd["state"][0]["exp_avg"]._array, [0.1, 0.1])
     opt.step()  # the dict is a snapshot
-    np.testing.assert_allclose(sd["state"][0]["exp_avg"].data, [0.1, 0.1])
+    np.testing.assert_allclose(sd["state"][0]["exp_avg"]._array, [0.1, 0.1])
     sgd = optim.SGD([a], lr=0.1, momentum=0.9)
     sgd.step()
     assert list(sgd.state_dict()["state"][0]) == ["momentum_buffer"]
@@ -359,7 +359,7 @@ def test_state_dict_has_pytorch_layout():
     assert sorted(rms.state_dict()["state"][0]) == ["grad_avg", "momentum_buffer", "square_avg", "step"]
     ada = optim.Adagrad([a, b], initial_accumulator_value=0.25)  # PyTorch creates Adagrad's state at once
     assert sorted(ada.state_dict()["state"]) == [0, 1]
-    np.testing.assert_array_equal(ada.state_dict()["state"][1]["sum"].data, [0.25] * 3)
+    np.testing.assert_array_equal(ada.state_dict()["state"][1]["sum"]._array, [0.25] * 3)
 
 
 def test_repr_lists_groups_like_pytorch():
@@ -409,7 +409,7 @@ def test_save_load_resume_is_bit_identical(cls, kwargs, make_sched, tmp_path):
     save({"params": first, "optim": opt1.state_dict(), "sched": sched1.state_dict()}, tmp_path / "ckpt")
 
     ckpt = load(tmp_path / "ckpt")
-    resumed = [tc.tensor(t.data, requires_grad=True) for t in ckpt["params"]]
+    resumed = [tc.tensor(t._array, requires_grad=True) for t in ckpt["params"]]
     opt2 = cls(resumed, **kwargs)
     sched2 = make_sched(opt2)
     opt2.load_state_dict(ckpt["optim"])
@@ -417,7 +417,7 @@ def test_save_load_resume_is_bit_identical(cls, kwargs, make_sched, tmp_path):
     assert all(isinstance(k, int) for k in ckpt["optim"]["state"])
     train(resumed, opt2, sched2, 20)
     for p, q in zip(resumed, straight):
-        assert np.array_equal(p.data, q.data)
+        assert np.array_equal(p._array, q._array)
     assert sched2.get_last_lr() == [g["lr"] for g in opt.param_groups]
     assert opt.param_groups[0]["lr"] != kwargs["lr"]  # the schedule did change the rate
 
@@ -577,4 +577,4 @@ def test_load_state_dict_restores_hyperparameters_and_copies_state():
     opt.load_state_dict(sd)
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["params"][0] is b
     buf = opt.state[b]["momentum_buffer"]
-    assert buf.dtype == np.float32 and buf.data is not sd["state"][0]["momentum_buffer"].data
+    assert buf.dtype == np.float32 and buf._array is not sd["state"][0]["momentum_buffer"]._array

@@ -33,7 +33,7 @@ def assert_same_state(opt_a, params_a, opt_b, params_b, rtol=1e-10):
             assert type(a) is type(b)
             if isinstance(a, tc.Tensor):
                 assert a.dtype == b.dtype == p.dtype and a.shape == p.shape
-                np.testing.assert_allclose(a.data, b.data, rtol=rtol, atol=1e-12)
+                np.testing.assert_allclose(a._array, b._array, rtol=rtol, atol=1e-12)
             else:
                 assert a == b
 
@@ -43,7 +43,7 @@ def assert_same_run(cls, kwargs, problem, other_kwargs, steps=50):
     ours, opt = run_ours(cls, {**kwargs, **other_kwargs}, problem, steps)
     fast, fast_opt = run_ours(cls, kwargs, problem, steps)
     for p, q in zip(ours, fast):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, q._array, rtol=1e-10, atol=1e-12)
     assert_same_state(opt, ours, fast_opt, fast)
     return ours
 
@@ -55,8 +55,8 @@ def test_foreach_false_matches_the_default_path_and_the_reference(cls, ref, kwar
     ours = assert_same_run(cls, kwargs, problem, {"foreach": False})
     init = PROBLEMS[problem][0]
     for p, e in zip(ours, run_reference(ref, kwargs, problem, 50)):
-        np.testing.assert_allclose(p.data, e, rtol=1e-10, atol=1e-12)
-    assert max(np.abs(p.data - p0).max() for p, p0 in zip(ours, init)) > 1e-2  # it moved
+        np.testing.assert_allclose(p._array, e, rtol=1e-10, atol=1e-12)
+    assert max(np.abs(p._array - p0).max() for p, p0 in zip(ours, init)) > 1e-2  # it moved
 
 
 @pytest.mark.parametrize(("cls", "ref", "kwargs"), CASES, ids=IDS)
@@ -69,7 +69,7 @@ def test_switching_between_the_paths_mid_training(cls, ref, kwargs):
         run_ours(None, kwargs, "mlp", 1, params=params, opt=opt)
     fast, fast_opt = run_ours(cls, kwargs, "mlp", len(schedule))
     for p, q in zip(params, fast):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(p._array, q._array, rtol=1e-10, atol=1e-12)
     assert_same_state(opt, params, fast_opt, fast)
 
 
@@ -78,7 +78,7 @@ def test_foreach_true_is_the_default_path_bit_for_bit(cls):
     kwargs = {"lr": 0.01}
     a, _ = run_ours(cls, {**kwargs, "foreach": True}, "mlp", 20)
     b, _ = run_ours(cls, kwargs, "mlp", 20)
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(a, b))
+    assert all(np.array_equal(p._array, q._array) for p, q in zip(a, b))
 
 
 def test_param_groups_choose_their_path():
@@ -88,7 +88,7 @@ def test_param_groups_choose_their_path():
     run_ours(None, {}, "quadratic", 50, params=[x, y], opt=opt)
     fast, _ = run_ours(optim.Adam, {"lr": 0.02, "amsgrad": True}, "quadratic", 50)
     for p, q in zip([x, y], fast):
-        np.testing.assert_allclose(p.data, q.data, rtol=1e-10)
+        np.testing.assert_allclose(p._array, q._array, rtol=1e-10)
 
 
 def test_float32_parameters_and_state_stay_float32():
@@ -107,7 +107,7 @@ def test_float32_parameters_and_state_stay_float32():
                 (w * w).sum().backward()
                 opt.step()
         assert ws[0].dtype == np.float32
-        np.testing.assert_allclose(ws[0].data, ws[1].data, rtol=1e-6)
+        np.testing.assert_allclose(ws[0]._array, ws[1]._array, rtol=1e-6)
         assert_same_state(opts[0], ws[:1], opts[1], ws[1:], rtol=1e-6)
 
 
@@ -127,13 +127,13 @@ def test_foreach_is_stored_like_pytorch_and_survives_save_and_load(cls, tmp_path
     save({"params": params, "optim": opt.state_dict()}, tmp_path / "ckpt")
     ckpt = load(tmp_path / "ckpt")
     assert ckpt["optim"]["param_groups"][0]["foreach"] is False
-    resumed = [tc.tensor(t.data, requires_grad=True) for t in ckpt["params"]]
+    resumed = [tc.tensor(t._array, requires_grad=True) for t in ckpt["params"]]
     opt2 = cls(resumed, lr=0.01)  # the saved groups' values win, foreach included (as in PyTorch)
     opt2.load_state_dict(ckpt["optim"])
     assert opt2.param_groups[0]["foreach"] is False
     run_ours(None, {}, "mlp", 10, params=resumed, opt=opt2)
     run_ours(None, {}, "mlp", 10, params=params, opt=opt)
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(resumed, params))
+    assert all(np.array_equal(p._array, q._array) for p, q in zip(resumed, params))
 
 
 def test_a_state_dict_saved_without_foreach_loads_with_foreach_none():
@@ -351,7 +351,7 @@ def test_a_rule_that_renames_state_is_refused(monkeypatch):
     w.grad = tc.tensor([1.0])
     with pytest.raises(AssertionError, match=r"SGD: the reference rule made state entries \['buf'\]"):
         opt.step()
-    np.testing.assert_array_equal(w.data, [1.0])  # refused before anything was written
+    np.testing.assert_array_equal(w._array, [1.0])  # refused before anything was written
 
 
 def test_a_subclass_that_knows_nothing_of_foreach_still_works():
@@ -363,12 +363,12 @@ def test_a_subclass_that_knows_nothing_of_foreach_still_works():
 
         def _update_group(self, group):
             for p in group["params"]:
-                p.data -= group["lr"] * np.sign(p.grad.data)
+                p._array -= group["lr"] * np.sign(p.grad._array)
 
     w = tc.tensor([1.0, -2.0], requires_grad=True)
     opt = SignDescent([w])
     (w * w).sum().backward()
     opt.step()
-    np.testing.assert_allclose(w.data, [0.9, -1.9])
+    np.testing.assert_allclose(w._array, [0.9, -1.9])
     opt.load_state_dict(opt.state_dict())
     assert "foreach" not in opt.param_groups[0]

@@ -44,8 +44,8 @@ def test_readme_python_blocks_run(tmp_path, monkeypatch) -> None:
     assert len(blocks) >= 2
     tour: dict = {}
     exec(compile(blocks[0], "README tour", "exec"), tour)
-    np.testing.assert_array_equal(tour["x"].grad.data, [2.0, 4.0, 6.0])
-    np.testing.assert_allclose(tour["h"].data, 6 * tour["x"].data)
+    np.testing.assert_array_equal(tour["x"].grad._array, [2.0, 4.0, 6.0])
+    np.testing.assert_allclose(tour["h"]._array, 6 * tour["x"]._array)
     assert (tmp_path / "model.npz").exists()
     custom: dict = {}
     exec(compile(blocks[1], "README custom Function", "exec"), custom)

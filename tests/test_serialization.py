@@ -29,7 +29,7 @@ def test_tensors_keep_dtype_shape_values_and_requires_grad(dtype, tmp_path):
         {"t": tc.Tensor(data, requires_grad=floating), "z": tc.Tensor(data[:0]), "s": tc.Tensor(data[1, 2])}, tmp_path
     )
     assert isinstance(out["t"], tc.Tensor) and out["t"].dtype == dtype and out["t"].requires_grad == floating
-    assert np.array_equal(out["t"].data, data) and out["t"].is_leaf
+    assert np.array_equal(out["t"]._array, data) and out["t"].is_leaf
     assert out["z"].shape == (0, 4) and out["s"].shape == () and out["s"].item() == data[1, 2]
 
 

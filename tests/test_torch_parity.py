@@ -47,8 +47,8 @@ def test_ops_values_and_gradients(name, ours, theirs) -> None:
     ya, yb = ours(a), theirs(b)
     ya.backward()
     yb.backward()
-    np.testing.assert_allclose(ya.data, yb.detach().numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ya._array, yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a.grad._array, b.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_cross_entropy_options() -> None:
@@ -59,10 +59,10 @@ def test_cross_entropy_options() -> None:
         for weight in (None, w):
             ours = F.cross_entropy(a, tc.tensor(target), weight=None if weight is None else tc.tensor(weight), **kw)
             theirs = torch.nn.functional.cross_entropy(b, torch.tensor(target), weight=None if weight is None else torch.tensor(weight), **kw)
-            np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10)
+            np.testing.assert_allclose(ours._array, theirs.detach().numpy(), rtol=1e-10)
             (ga,) = tc.grad(ours, a)
             (gb,) = torch.autograd.grad(theirs, b)
-            np.testing.assert_allclose(ga.data, gb.numpy(), rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(ga._array, gb.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_conv_pool_batchnorm_layers() -> None:
@@ -76,15 +76,15 @@ def test_conv_pool_batchnorm_layers() -> None:
     theirs = torch.nn.Sequential(
         torch.nn.Conv2d(3, 4, 3, stride=2, padding=1, dilation=2), torch.nn.BatchNorm2d(4), torch.nn.ReLU(), torch.nn.MaxPool2d(2, 1), torch.nn.AvgPool2d(2)
     ).double()
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v._array) for k, v in ours.state_dict().items()})
     assert all(t.dtype == np.float64 for t in ours.state_dict().values() if t.dtype.kind == "f")
     xa, xb = tc.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ya, yb = ours(xa), theirs(xb)
-    np.testing.assert_allclose(ya.data, yb.detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ya._array, yb.detach().numpy(), rtol=1e-9, atol=1e-12)
     ya.sum().backward()
     yb.sum().backward()
-    np.testing.assert_allclose(xa.grad.data, xb.grad.numpy(), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(ours[1].running_var.data, theirs[1].running_var.numpy(), rtol=1e-9)
+    np.testing.assert_allclose(xa.grad._array, xb.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours[1].running_var._array, theirs[1].running_var.numpy(), rtol=1e-9)
 
 
 OPTIMIZERS = [
@@ -112,7 +112,7 @@ def test_optimizer_trajectories(name, ours, theirs) -> None:
         ob.step()
         sched_a.step()
         sched_b.step()
-    np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(a._array, b.detach().numpy(), rtol=1e-10, atol=1e-12)
 
 
 LOSSES = [
@@ -132,7 +132,7 @@ def test_losses_values_and_gradients(name, ours, theirs) -> None:
     a, b = pair((3, 4), seed=5)
     t = np.random.default_rng(6).standard_normal((3, 4))
     ya, yb = ours(a, tc.Tensor(t)), theirs(b, torch.tensor(t))
-    np.testing.assert_allclose(ya.data, yb.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ya._array, yb.detach().numpy(), rtol=1e-10, atol=1e-12)
     ya.backward()
     yb.backward()
-    np.testing.assert_allclose(a.grad.data, b.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(a.grad._array, b.grad.numpy(), rtol=1e-9, atol=1e-12)

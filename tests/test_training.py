@@ -48,7 +48,7 @@ def test_train_loss_is_the_sample_weighted_mean_of_the_batch_losses():
     history = fit(
         model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), DataLoader(data, 4), epochs=1, verbose=False
     )
-    y = data.tensors[1].data[:, 0]
+    y = data.tensors[1]._array[:, 0]
     assert history["train_loss"][0] == pytest.approx(np.mean(y**2), rel=1e-12)
 
 

@@ -168,8 +168,8 @@ def test_edges_carry_the_gradient_the_input_received():
     for t, name in ((b, "2.bias"), (w, "0.weight")):
         key = next(k for k, line in node_lines(src).items() if f"<b>{name}</b>" in line)
         (edge,) = [e for e in edge_lines(src) if e.strip().startswith(f"{key} ->")]
-        assert re.search(r'label="?([^" ]+)"? ', edge).group(1) == style.fmt(float(np.linalg.norm(t.grad.data)))
-        assert f"‖grad‖={style.fmt(float(np.linalg.norm(t.grad.data)))}" in node_lines(src)[key]
+        assert re.search(r'label="?([^" ]+)"? ', edge).group(1) == style.fmt(float(np.linalg.norm(t.grad._array)))
+        assert f"‖grad‖={style.fmt(float(np.linalg.norm(t.grad._array)))}" in node_lines(src)[key]
     nograd = [e for e in edge_lines(src) if "class=nograd" in e]
     assert len(nograd) == 2 and all("dashed" in e for e in nograd)  # x and y need no gradient
 
@@ -182,8 +182,8 @@ def test_plain_backward_shows_leaf_and_retained_grads():
     loss.backward()  # graph freed; the structure is still drawable
     src = viz.draw_graph(loss, {"x": x}).source
     nodes = node_lines(src)
-    assert f"‖grad‖={style.fmt(float(np.linalg.norm(x.grad.data)))}" in nodes["leaf0"]
-    assert f"‖grad‖={style.fmt(float(np.linalg.norm(h.grad.data)))}" in nodes["op2"]  # retained
+    assert f"‖grad‖={style.fmt(float(np.linalg.norm(x.grad._array)))}" in nodes["leaf0"]
+    assert f"‖grad‖={style.fmt(float(np.linalg.norm(h.grad._array)))}" in nodes["op2"]  # retained
     assert "unknown" in nodes["op1"]  # ∂C/∂(h·h) was neither recorded nor retained
 
 
@@ -247,7 +247,7 @@ def test_depth_collapses_modules_into_summary_boxes():
     first = next(line for line in mods.values() if "0: Affine" in line)
     assert "16 parameters" in first and "in: (8, 3)" in first and "out: (8, 4)" in first
     w, b = net.children["0"].params["weight"], net.children["0"].params["bias"]
-    both = np.concatenate([w.grad.data.ravel(), b.grad.data.ravel()])
+    both = np.concatenate([w.grad._array.ravel(), b.grad._array.ravel()])
     assert f"‖grad‖={style.fmt(float(np.linalg.norm(both)))}" in first  # aggregate over the module's parameters
     whole = node_lines(viz.draw_graph(loss, net, flow=flow, depth=0).source)
     assert len([k for k in whole if k.startswith("mod")]) == 1 and "4 parameters" not in str(whole)
@@ -375,7 +375,7 @@ def test_real_nn_mlp_clusters_by_module_path():
     assert len(nodes) == len(flow.steps) + 6  # every op, x, y and four parameters
     for name, p in model.named_parameters():
         line = next(v for v in nodes.values() if f"<b>{name}</b>" in v)
-        assert f"‖grad‖={style.fmt(float(np.linalg.norm(p.grad.data)))}" in line
+        assert f"‖grad‖={style.fmt(float(np.linalg.norm(p.grad._array)))}" in line
 
 
 def test_root_module_parameters_sit_in_the_root_cluster():

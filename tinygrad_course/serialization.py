@@ -68,7 +68,7 @@ class _Encoder:
 
     def encode(self, value: Any, where: str) -> Any:
         if isinstance(value, Tensor):
-            return {"t": "tensor", "array": self._array(value.data, where), "requires_grad": bool(value.requires_grad)}
+            return {"t": "tensor", "array": self._array(value._array, where), "requires_grad": bool(value.requires_grad)}
         if isinstance(value, np.ndarray):
             return {"t": "ndarray", "array": self._array(value, where)}
         if isinstance(value, np.generic):  # before float: np.float64 is a float subclass

@@ -41,9 +41,9 @@ Metric = Callable[[Tensor, Tensor], float]
 
 def accuracy(output: Tensor, target: Tensor) -> float:
     """Fraction of samples whose arg-max class (or, for one logit per sample, logit > 0) equals the target."""
-    out = output.data
+    out = output._array
     predicted = (out.reshape(-1) > 0).astype(np.int64) if out.ndim == 1 or out.shape[-1] == 1 else out.argmax(axis=-1)
-    return float(np.mean(predicted == target.data.reshape(predicted.shape)))
+    return float(np.mean(predicted == target._array.reshape(predicted.shape)))
 
 
 class EarlyStopping:
@@ -82,7 +82,7 @@ class EarlyStopping:
             self.best_epoch = epoch
             self.wait = 0
             # state_dict shares memory with the model: copy, or the snapshot would keep training.
-            self._best_state = {k: v.data.copy() for k, v in model.state_dict().items()}
+            self._best_state = {k: v._array.copy() for k, v in model.state_dict().items()}
             return False
         self.wait += 1
         if self.wait >= self.patience:

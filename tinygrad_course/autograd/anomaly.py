@@ -34,9 +34,9 @@ def detect_anomaly() -> Iterator[None]:
 def check_finite(node: Any, grads: Sequence[Any]) -> None:
     """Raise if a gradient (a Tensor or None) node.backward returned holds nan or inf (detect_anomaly)."""
     for k, g in enumerate(grads):
-        if g is not None and not np.all(np.isfinite(g.data)):
+        if g is not None and not np.all(np.isfinite(g._array)):
             where = "".join(traceback.format_list(node._trace or []))
-            kind = "nan" if np.isnan(g.data).any() else "inf"
+            kind = "nan" if np.isnan(g._array).any() else "inf"
             raise RuntimeError(
                 f"detect_anomaly: function '{node.name()}' returned {kind} values in its "
                 f"gradient for input {k} (shape {tuple(g.shape)}).\n"

@@ -63,14 +63,14 @@ def _seed_grads(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None, op: 
     for k, out in enumerate(outputs):
         given = None if grad_outputs is None else grad_outputs[k]
         if given is None:
-            if out.data.size != 1:
+            if out._array.size != 1:
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs, but output "
                     f"{k} has shape {tuple(out.shape)}; pass gradient= (a Tensor of that shape), "
                     "or reduce it first (e.g. .sum())"
                 )
             # ∂out/∂out = 1; a 0-d loss (the usual case) gets it in one call, without np.ones's wrapper
-            shape, dtype = out.data.shape, out.data.dtype
+            shape, dtype = out._array.shape, out._array.dtype
             seeds.append(function.Tensor._make(np.array(1, dtype) if not shape else np.ones(shape, dtype), None))
             continue
         if not isinstance(given, function.Tensor):
@@ -124,9 +124,9 @@ def backward(
             f"backward: tensor of shape {tuple(tensor.shape)} does not require grad and has no "
             "grad_fn; set requires_grad=True on the leaves you want gradients for"
         )
-    if gradient is None and tensor.data.shape == ():
+    if gradient is None and tensor._array.shape == ():
         # The usual call, loss.backward() on a 0-d loss: the seed ∂loss/∂loss = 1 directly.
-        seeds = [function.Tensor._make(np.array(1, tensor.data.dtype), None)]
+        seeds = [function.Tensor._make(np.array(1, tensor._array.dtype), None)]
     else:
         seeds = _seed_grads([tensor], None if gradient is None else [gradient], "backward")
     _run_backward([tensor], seeds, retain_graph=retain_graph or create_graph, create_graph=create_graph)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.autograd import function
+from tinygrad_course.autograd import function, version
 from tinygrad_course.autograd.anomaly import check_finite
 from tinygrad_course.autograd.function import Function, raise_freed
 from tinygrad_course.autograd.grad_mode import mode
@@ -64,7 +64,7 @@ def run_backward(
     root_nodes = []
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
-        seed = g.data
+        seed = g._array
         handed_out.add(id(seed if seed.base is None else seed.base))
         g = seed if plain else g
         if node is None:
@@ -77,6 +77,8 @@ def run_backward(
         root_nodes.append(node)
     order = topological_order(root_nodes)
     watch = mode.anomaly or trace is not None
+    # Nodes made before the latest in-place write check that their saved values are unchanged.
+    last_write = version.last_write
     # Grad mode is create_graph while the backward formulas run (what set_grad_enabled does,
     # spelled out: a context manager object costs more than the loop of a small graph).
     previous_mode = mode.grad_enabled
@@ -88,6 +90,8 @@ def run_backward(
                 continue
             if node._saved is None:  # released by an earlier backward
                 raise_freed(node)
+            if node._seq < last_write:
+                version.check_saved(node)
             if node._hooks or node._retained or (wanted and node in wanted):
                 grad_out = _visit_node(node, grad_out, plain, wanted, results, handed_out)
             if plain and not node.array_backward:
@@ -107,8 +111,8 @@ def run_backward(
             for t, g in zip(parents, grad_ins):
                 if g is None or not t._requires_grad:
                     continue
-                data = t.data
-                gd = g if plain else g.data
+                data = t._array
+                gd = g if plain else g._array
                 if type(gd) is not np.ndarray or gd.shape != data.shape or gd.dtype != data.dtype:
                     g = _fit(g, data, node, plain)
                 fn = t.grad_fn
@@ -140,18 +144,18 @@ def _backward_on_tensors(node: Function, grad_out: np.ndarray) -> tuple[Any, ...
     grad_ins = type(node).backward(node, _as_tensor(grad_out))
     if type(grad_ins) is not tuple:
         grad_ins = (grad_ins,)
-    return tuple([None if g is None else g.data for g in grad_ins])
+    return tuple([None if g is None else g._array for g in grad_ins])
 
 
 def _fit(g: Any, data: np.ndarray, node: Function, plain: bool) -> Any:
     """The gradient g for an input array `data`: broadcasting summed out, cast to its dtype."""
     t = _as_tensor(g) if plain else g
-    if t.data.shape != data.shape:
+    if t._array.shape != data.shape:
         # Broadcasting is undone here, once, for every op.
         t = sum_to_shape(t, data.shape, node)
-    if t.data.dtype != data.dtype:
+    if t._array.dtype != data.dtype:
         t = t.to(data.dtype)
-    return t.data if plain else t
+    return t._array if plain else t
 
 
 def _visit_node(
@@ -170,7 +174,7 @@ def _visit_node(
     if wanted and node in wanted:
         k = wanted[node]
         results[k] = _accumulate(results[k], g, not plain, handed_out)
-    return g.data if plain else g
+    return g._array if plain else g
 
 
 def _watch(node: Function, grad_out: Any, grad_ins: tuple[Any, ...], plain: bool,
@@ -191,7 +195,7 @@ def _accumulate(current: Any, g: Any, create_graph: bool, handed_out: set[int]) 
         return current + g
     if create_graph:
         return g
-    return _own_grad(g.data, handed_out)
+    return _own_grad(g._array, handed_out)
 
 
 def _own_grad(data: np.ndarray, handed_out: set[int]) -> Any:

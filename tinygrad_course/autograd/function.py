@@ -106,31 +106,31 @@ class Function:
                 a, b = inputs
                 needs = (a._requires_grad, b._requires_grad)
                 ctx.needs_input_grad = needs
-                data = cls.forward(ctx, a.data, b.data)
+                data = cls.forward(ctx, a._array, b._array)
             elif n == 1:
                 a = inputs[0]
                 needs = (a._requires_grad,)
                 ctx.needs_input_grad = needs
-                data = cls.forward(ctx, a.data, **kwargs) if kwargs else cls.forward(ctx, a.data)
+                data = cls.forward(ctx, a._array, **kwargs) if kwargs else cls.forward(ctx, a._array)
             elif n == 3 and not kwargs:  # Linear with a bias
                 a, b, c = inputs
                 needs = (a._requires_grad, b._requires_grad, c._requires_grad)
                 ctx.needs_input_grad = needs
-                data = cls.forward(ctx, a.data, b.data, c.data)
+                data = cls.forward(ctx, a._array, b._array, c._array)
             else:
                 needs = tuple([t._requires_grad for t in inputs])
                 ctx.needs_input_grad = needs
-                data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+                data = cls.forward(ctx, *[t._array for t in inputs], **kwargs)
         except ValueError:
             if cls.broadcasts:
-                explain_broadcast(cls.__name__.lower(), [t.data.shape for t in inputs])
+                explain_broadcast(cls.__name__.lower(), [t._array.shape for t in inputs])
             raise
         if type(data) is not np.ndarray:
             data = output_array(ctx, data)
         # The output Tensor and the node are filled in here, inline (what Tensor._make and
         # record() do): two function calls less per op.
         out = _new_object(Tensor)
-        out.data = data
+        out._array = data
         out.grad = out._hooks = None
         if mode.grad_enabled and (needs[0] or True in needs):
             ctx.parents = inputs
@@ -163,7 +163,7 @@ class Function:
         if self.array_backward and not mode.grad_enabled:
             return saved
         parents = self.parents
-        if len(saved) == 2 and len(parents) == 2 and parents[0].data is saved[0] and parents[1].data is saved[1]:
+        if len(saved) == 2 and len(parents) == 2 and parents[0]._array is saved[0] and parents[1]._array is saved[1]:
             return parents
         return self.unpack_saved()
 
@@ -180,12 +180,12 @@ class Function:
         parents = self.parents
         out = []
         for k, value in enumerate(self._saved):
-            if k < len(parents) and parents[k].data is value:
+            if k < len(parents) and parents[k]._array is value:
                 out.append(parents[k])
             elif not isinstance(value, np.ndarray):
                 out.append(value)
             else:
-                found = [t for t in parents if t.data is value]
+                found = [t for t in parents if t._array is value]
                 if found:
                     out.append(found[0])
                 elif value is self._out_data:

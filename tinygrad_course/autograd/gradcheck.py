@@ -51,33 +51,33 @@ def _check_inputs(inputs: Sequence[Any], name: str) -> list[int]:
 def _analytical(fn: Callable[..., Any], inputs: Sequence[Any], diff: list[int]) -> list[list[np.ndarray]]:
     """J[k][o][i, j] = ∂ output_o[j] / ∂ input_k[i], one backward pass per output element."""
     outs = _outputs(fn, inputs)
-    jac = [[np.zeros((inputs[k].data.size, o.data.size)) for o in outs] for k in diff]
+    jac = [[np.zeros((inputs[k]._array.size, o._array.size)) for o in outs] for k in diff]
     wrt = [inputs[k] for k in diff]
     for oi, o in enumerate(outs):
         if not o.requires_grad:
             continue
-        for j in range(o.data.size):
+        for j in range(o._array.size):
             seed = np.zeros(o.shape, dtype=o.dtype)
             seed.flat[j] = 1.0
             grads = grad(o, wrt, function.Tensor(seed), retain_graph=True, allow_unused=True)
             for kk, g in enumerate(grads):
                 if g is not None:
-                    jac[kk][oi][:, j] = g.data.reshape(-1)
+                    jac[kk][oi][:, j] = g._array.reshape(-1)
     return jac
 
 
 def _numerical(fn: Callable[..., Any], inputs: Sequence[Any], diff: list[int], eps: float) -> list[list[np.ndarray]]:
     """The same Jacobian by central differences, perturbing one input element at a time."""
-    sizes = [o.data.size for o in _outputs(fn, inputs)]
-    jac = [[np.zeros((inputs[k].data.size, m)) for m in sizes] for k in diff]
+    sizes = [o._array.size for o in _outputs(fn, inputs)]
+    jac = [[np.zeros((inputs[k]._array.size, m)) for m in sizes] for k in diff]
     for kk, k in enumerate(diff):
-        x = inputs[k].data
+        x = inputs[k]._array
         for i, idx in enumerate(np.ndindex(x.shape)):
             orig = x[idx]
             x[idx] = orig + eps
-            plus = [o.data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            plus = [o._array.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
             x[idx] = orig - eps
-            minus = [o.data.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
+            minus = [o._array.astype(np.float64).reshape(-1) for o in _outputs(fn, inputs)]
             x[idx] = orig
             for oi in range(len(sizes)):
                 jac[kk][oi][i, :] = (plus[oi] - minus[oi]) / (2 * eps)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.autograd import function
+from tinygrad_course.autograd import function, version
 from tinygrad_course.autograd.anomaly import check_finite
 from tinygrad_course.autograd.function import Function, explain_broadcast, output_array, raise_freed, record
 from tinygrad_course.autograd.grad_mode import mode, set_grad_enabled
@@ -33,7 +33,7 @@ def apply(cls: type[Function], *inputs: Any, **kwargs: Any) -> Any:
     ctx = cls()
     ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
     try:
-        data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+        data = cls.forward(ctx, *[t._array for t in inputs], **kwargs)
     except ValueError:
         if cls.broadcasts:  # name the op and the shapes instead of numpy's message
             explain_broadcast(cls.__name__.lower(), [t.shape for t in inputs])
@@ -80,6 +80,7 @@ def run_backward(
                 continue  # reachable, but no gradient flows into it
             if node.released:
                 raise_freed(node)
+            version.check_saved(node)  # a saved value written in place since forward: raise
             g = run_hooks(node._hooks, g)
             for ref in node._retained or []:  # tensors that called retain_grad()
                 if ref() is not None:
@@ -125,7 +126,7 @@ def _accumulate(current: Any, g: Any, create_graph: bool) -> Any:
     """Accumulate, never assign: current + g (a copy of g at first, so that each .grad owns its array)."""
     if current is not None:
         return current + g
-    return g if create_graph else function.Tensor._make(np.array(g.data), None)
+    return g if create_graph else function.Tensor._make(np.array(g._array), None)
 
 
 def _report(node: Function, g: Any, grad_inputs: tuple[Any, ...]) -> None:

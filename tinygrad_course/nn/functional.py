@@ -66,7 +66,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         soft = fused.Softplus.apply(input)
     else:
         soft = fused.Softplus.apply(input * beta) / beta
-    return soft.where(input.data * beta <= threshold, input)
+    return soft.where(input._array * beta <= threshold, input)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -153,7 +153,7 @@ def batch_norm(
     shape = (1, c) + (1,) * (input.ndim - 2)
     axes = (0,) + tuple(range(2, input.ndim))
     if training:
-        n = input.data.size // c
+        n = input._array.size // c
         if n <= 1:
             raise ValueError(
                 f"batch_norm: expected more than 1 value per channel when training, got input of shape {input.shape}"
@@ -162,16 +162,16 @@ def batch_norm(
         centred = input - mean
         var = (centred * centred).mean(axes, keepdim=True)
         if running_mean is not None:
-            running_mean.data[...] = (1 - momentum) * running_mean.data + momentum * mean.data.reshape(c)
+            running_mean._array[...] = (1 - momentum) * running_mean._array + momentum * mean._array.reshape(c)
         if running_var is not None:
-            unbiased = var.data.reshape(c) * (n / (n - 1))
-            running_var.data[...] = (1 - momentum) * running_var.data + momentum * unbiased
+            unbiased = var._array.reshape(c) * (n / (n - 1))
+            running_var._array[...] = (1 - momentum) * running_var._array + momentum * unbiased
         out = centred / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are required when training=False")
-        inv_std = 1.0 / np.sqrt(running_var.data + eps)
-        out = (input - running_mean.data.reshape(shape).astype(input.dtype)) * inv_std.reshape(shape).astype(input.dtype)
+        inv_std = 1.0 / np.sqrt(running_var._array + eps)
+        out = (input - running_mean._array.reshape(shape).astype(input.dtype)) * inv_std.reshape(shape).astype(input.dtype)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
@@ -217,7 +217,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
     n = weight.shape[0]
-    idx = input.data
+    idx = input._array
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].flat[0]
         raise IndexError(f"embedding: index {bad} is out of range for {n} embeddings (valid: 0 to {n - 1})")

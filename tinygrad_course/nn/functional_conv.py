@@ -123,7 +123,7 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
     oh, ow = _out_hw("max_pool2d", x.shape, k, s, p, d)
     n, c, h, w = x.shape
     # Which element of each window is the max: found on a view padded with −inf ...
-    view = windows(x.data, k, s, p, d, fill=-np.inf)  # (N, C, kh, kw, OH, OW)
+    view = windows(x._array, k, s, p, d, fill=-np.inf)  # (N, C, kh, kw, OH, OW)
     arg = view.transpose(0, 1, 4, 5, 2, 3).reshape(n, c, oh, ow, k[0] * k[1]).argmax(-1)  # (N, C, OH, OW)
     ki, kj = np.divmod(arg, k[1])
     rows = np.arange(oh).reshape(oh, 1) * s[0] + ki * d[0] - p[0]

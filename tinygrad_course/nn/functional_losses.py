@@ -74,7 +74,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     target = _pair_of_tensors("huber_loss", input, target)
     diff = input - target
     size = diff.abs()
-    loss = (0.5 * diff * diff).where(size.data < delta, (size - 0.5 * delta) * delta)
+    loss = (0.5 * diff * diff).where(size._array < delta, (size - 0.5 * delta) * delta)
     return _reduce(loss, reduction)
 
 
@@ -82,7 +82,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """ℓᵢ = −wᵢ [yᵢ log xᵢ + (1 − yᵢ) log(1 − xᵢ)] for probabilities x ∈ [0, 1] (logs clamped at −100)."""
     check_reduction("binary_cross_entropy", reduction)
     target = _pair_of_tensors("binary_cross_entropy", input, target)
-    x = input.data
+    x = input._array
     if x.size and (not np.all(x >= 0) or not np.all(x <= 1)):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be probabilities between 0 and 1 "
@@ -133,11 +133,11 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
     eps = float(label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
-    t = target.data
+    t = target._array
     if allow_probabilities and t.dtype.kind == "f" and target.shape == input.shape:
         # Class probabilities: q = w · ((1 − ε) y + ε/C); "mean" divides by the number of samples.
-        y = target.permute((0,) + tuple(range(2, input.ndim)) + (1,)).data if input.ndim > 2 else t
-        w = np.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
+        y = target.permute((0,) + tuple(range(2, input.ndim)) + (1,))._array if input.ndim > 2 else t
+        w = np.ones(c, dtype=input.dtype) if weight is None else weight._array.astype(input.dtype)
         q = (y.reshape(-1, c) * (1.0 - eps) + eps / c) * w
         return z, q.astype(input.dtype, copy=False), None, float(z.shape[0]), batch
     if t.dtype.kind not in "iu" or target.shape != batch:
@@ -167,7 +167,7 @@ def _class_targets(op: str, input: Tensor, target: Any, weight: Tensor | None, i
     if weight is None and not eps:
         q[rows, labels] = 1.0
         return z, q, None, float(rows.size), batch
-    w = np.ones(c, dtype=input.dtype) if weight is None else weight.data.astype(input.dtype)
+    w = np.ones(c, dtype=input.dtype) if weight is None else weight._array.astype(input.dtype)
     q[rows, labels] = (1.0 - eps) * w[labels]
     if eps:
         q[rows] += (eps / c) * w

@@ -45,7 +45,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     # In place on the array: initialisation is not part of any graph.
-    tensor.data[...] = values
+    tensor._array[...] = values
     return tensor
 
 
@@ -120,7 +120,7 @@ def _kaiming_std(tensor: Tensor, a: float, mode: str, nonlinearity: str, name: s
 def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """Fill with U(−bound, bound), bound = √3 · gain / √fan (He et al., 2015); `a` is the leaky_relu slope."""
     _check(tensor, "kaiming_uniform_")
-    if tensor.data.size == 0:
+    if tensor._array.size == 0:
         return tensor  # nothing to draw (PyTorch warns and does the same)
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_uniform_")
     return _fill(tensor, _random.generator().uniform(-bound, bound, tensor.shape))
@@ -129,7 +129,7 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonli
 def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu") -> Tensor:
     """Fill with N(0, std²), std = gain / √fan."""
     _check(tensor, "kaiming_normal_")
-    if tensor.data.size == 0:
+    if tensor._array.size == 0:
         return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return _fill(tensor, _random.generator().normal(0.0, std, tensor.shape))

@@ -63,14 +63,14 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """z = x Wᵀ + b over the last dim of x (…, in_features)."""
-        data = input.data
+        data = input._array
         if not data.shape or data.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r}: expected input with {self.in_features} features in its last dim, got "
                 f"input of shape {input.shape}"
             )
         weight, bias = self.weight, self.bias
-        if data.dtype is weight.data.dtype:
+        if data.dtype is weight._array.dtype:
             # The hot path of every MLP: shapes and dtypes are already known to fit.
             return fused.Linear.apply(input, weight) if bias is None else fused.Linear.apply(input, weight, bias)
         return F.linear(input, self.weight, self.bias)  # raises its dtype error
@@ -147,9 +147,9 @@ class _BatchNorm(Module):
     def reset_running_stats(self) -> None:
         """running_mean = 0, running_var = 1, num_batches_tracked = 0."""
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean._array[...] = 0
+            self.running_var._array[...] = 1
+            self.num_batches_tracked._array[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         """Normalise with batch statistics (training, updating the running ones) or the running ones (eval)."""
@@ -162,10 +162,10 @@ class _BatchNorm(Module):
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked._array[...] += 1
             if self.momentum is None:
                 # Cumulative moving average: the running statistics are the mean over all batches.
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._array)
         use_batch_stats = self.training or not self.track_running_stats
         track = not self.training or self.track_running_stats
         return F.batch_norm(
@@ -247,7 +247,7 @@ class Embedding(Module):
         """weight ~ N(0, 1), padding row zeroed."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._array[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         """weight[input], shape (*input.shape, embedding_dim)."""

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_course.autograd import version
 from tinygrad_course.autograd.graph import module_scope
 from tinygrad_course.tensor import Tensor
 
@@ -31,9 +32,9 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty((0,), dtype=np.float32)
         if isinstance(data, Tensor):
-            self.data = data.data
+            self._array = data._array
         else:
-            self.data = Tensor(data).data
+            self._array = Tensor(data)._array
         self.grad = None
         self.grad_fn = None
         self._hooks = None
@@ -41,7 +42,7 @@ class Parameter(Tensor):
         self.requires_grad_(requires_grad)
 
     def __repr__(self) -> str:
-        return "Parameter containing:\n" + Tensor._make(self.data, None).__repr__()[:-1] + ", requires_grad=True)"
+        return "Parameter containing:\n" + Tensor._make(self._array, None).__repr__()[:-1] + ", requires_grad=True)"
 
 
 class IncompatibleKeys(NamedTuple):
@@ -300,7 +301,7 @@ class Module:
         for p in self.parameters():
             if p.grad is not None:
                 # A fresh array: a .grad may share memory with another tensor's gradient.
-                p.grad = Tensor._make(np.zeros_like(p.data), None)
+                p.grad = Tensor._make(np.zeros_like(p._array), None)
 
     # ------------------------------------------------------------------ state
     def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:
@@ -337,7 +338,7 @@ class Module:
             if key not in state_dict:
                 continue
             given = state_dict[key]
-            array = given.data if isinstance(given, Tensor) else np.asarray(given)
+            array = given._array if isinstance(given, Tensor) else np.asarray(given)
             if array.shape != target.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a param with shape {tuple(array.shape)} from "
@@ -355,7 +356,8 @@ class Module:
                 + "\n\t".join(problems)
             )
         for target, array in values:
-            target.data[...] = array
+            target._array[...] = array
+            version.bump(target._array)  # a graph made before the load must not use the old values
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ repr

@@ -59,7 +59,7 @@ def clip_grad_norm_(
     grads = _grads(parameters, "clip_grad_norm_")
     if not grads:
         return Tensor(np.zeros((), dtype=dtypes.get_default_dtype()))
-    norms = [_vector_norm(g.data, norm_type) for g in grads]
+    norms = [_vector_norm(g._array, norm_type) for g in grads]
     total = _vector_norm(np.stack(norms), norm_type)
     if error_if_nonfinite and not np.isfinite(total):
         raise RuntimeError(
@@ -69,7 +69,7 @@ def clip_grad_norm_(
     coef = np.minimum(max_norm / (total + 1e-6), 1.0)  # torch.clamp(max=1.0); nan stays nan
     with np.errstate(invalid="ignore"):  # inf·0 = nan is the documented outcome, not a warning
         for g in grads:
-            g.data = g.data * g.data.dtype.type(coef)
+            g._array = g._array * g._array.dtype.type(coef)
     return Tensor(total)
 
 
@@ -79,4 +79,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if not clip_value >= 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters, "clip_grad_value_"):
-        g.data = np.clip(g.data, -clip_value, clip_value)
+        g._array = np.clip(g._array, -clip_value, clip_value)

@@ -255,7 +255,7 @@ class Abs(Function):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * np.sign(x.data).astype(g.data.dtype)
+        return g * np.sign(x._array).astype(g._array.dtype)
 
 
 class Erf(Function):
@@ -289,10 +289,10 @@ class Clamp(Function):
         (x,) = ctx.saved_tensors
         inside = np.ones(x.shape, dtype=bool)
         if ctx.lo is not None:
-            inside &= x.data >= ctx.lo
+            inside &= x._array >= ctx.lo
         if ctx.hi is not None:
-            inside &= x.data <= ctx.hi
-        return g * inside.astype(g.data.dtype)
+            inside &= x._array <= ctx.hi
+        return g * inside.astype(g._array.dtype)
 
 
 class Maximum(Function):
@@ -308,7 +308,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        wx = (x.data > y.data) + 0.5 * (x.data == y.data)
+        wx = (x._array > y._array) + 0.5 * (x._array == y._array)
         return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
 
 
@@ -325,7 +325,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        wx = (x.data < y.data) + 0.5 * (x.data == y.data)
+        wx = (x._array < y._array) + 0.5 * (x._array == y._array)
         return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_course.autograd import function
 from tinygrad_course.autograd.function import Function
 from tinygrad_course.autograd.graph import sum_to_shape
 
@@ -92,6 +93,27 @@ class IndexAdd(Function):
     @staticmethod
     def backward(ctx, g):
         return GetItem.apply(g, index=ctx.index)
+
+
+class SetItem(Function):
+    """z = x with z[index] = v (v broadcast to x[index]); ∂c/∂x = g with zeros at index, ∂c/∂v = g[index].
+
+    The out-of-place form of ``x[index] = v``: Tensor.__setitem__ writes z back into x.
+    """
+
+    @staticmethod
+    def forward(ctx, x, v, index=None):
+        ctx.index = index
+        out = x.copy()
+        out[index] = v
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        nx, nv = ctx.needs_input_grad
+        zero = function.Tensor._make(np.zeros((), dtype=g.dtype), None)
+        gx = SetItem.apply(g, zero, index=ctx.index) if nx else None
+        return gx, (GetItem.apply(g, index=ctx.index) if nv else None)
 
 
 class Cat(Function):

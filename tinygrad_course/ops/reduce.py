@@ -88,7 +88,7 @@ class Prod(Function):
         (x,) = ctx.saved_tensors
         kept = _kept_shape(ctx.in_shape, ctx.axis)
         g = g.reshape(kept)
-        if np.all(x.data != 0):
+        if np.all(x._array != 0):
             return g * x.prod(dim=ctx.axis, keepdim=True) / x
         # With zeros, z / xᵢ is 0/0: form the product of the others explicitly. Move the
         # reduced dims last and flatten them to n, build an (..., n, n) stack in which row i

@@ -73,7 +73,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = Tensor(np.full_like(p.data, group["initial_accumulator_value"]))
+        state["sum"] = Tensor(np.full_like(p._array, group["initial_accumulator_value"]))
         return state
 
     def _reference_group(self, group: dict[str, Any]) -> None:
@@ -98,7 +98,7 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p.data
+            param = p._array
             grad = self._grad_of(p)
             state = self.state[p]
             if not state:  # a group added after construction
@@ -108,7 +108,7 @@ class Adagrad(Optimizer):
             tmp = workspace.buffer(param, 1)
             grad = effective_grad(param, grad, weight_decay, maximize, scratch)
             clr = lr / (1 + (step - 1) * lr_decay)
-            state_sum = state["sum"].data
+            state_sum = state["sum"]._array
             np.multiply(grad, grad, out=tmp)
             state_sum += tmp
             np.sqrt(state_sum, out=tmp)

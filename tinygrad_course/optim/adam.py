@@ -102,7 +102,7 @@ class Adam(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p.data
+            param = p._array
             grad = self._grad_of(p)
             state = self.state[p]
             if not state:
@@ -120,8 +120,8 @@ class Adam(Optimizer):
                 grad = effective_grad(param, grad, 0.0, maximize, scratch)
             else:
                 grad = effective_grad(param, grad, weight_decay, maximize, scratch)
-            m = state["exp_avg"].data
-            s = state["exp_avg_sq"].data
+            m = state["exp_avg"]._array
+            s = state["exp_avg_sq"]._array
             lerp_(m, grad, 1.0 - beta1, tmp)
             s *= beta2
             np.multiply(grad, 1.0 - beta2, out=tmp)
@@ -130,7 +130,7 @@ class Adam(Optimizer):
             step_size = lr / (1.0 - beta1**step)
             bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
             if amsgrad:
-                s_max = state["max_exp_avg_sq"].data
+                s_max = state["max_exp_avg_sq"]._array
                 np.maximum(s_max, s, out=s_max)
                 s = s_max
             np.sqrt(s, out=tmp)

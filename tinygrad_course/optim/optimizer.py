@@ -2,14 +2,14 @@
 
 A subclass declares its hyper-parameters in `hyperparameters` (a table of `Hyper` checks) and
 supplies two ways to apply its rule to every parameter of one group, skipping parameters whose
-``.grad`` is None: `_update_group(group)`, the default fast path, in place on ``param.data``
+``.grad`` is None: `_update_group(group)`, the default fast path, in place on ``param._array``
 (numpy) in a reused workspace, and `_reference_group(group)`, the plain rule of
 `tinygrad_course.optim._reference`, taken when the group has ``foreach=False`` (PyTorch's
 switch between its multi-tensor and its single-tensor code). Both keep the same state entries.
 The update math never builds a graph: it works on the arrays only, so it needs no ``no_grad``.
 
 Gradient arrays are only ever read: the engine may hand one array to several parameters
-(``a + b``) or a read-only broadcast view, so writing into ``p.grad.data`` would be wrong.
+(``a + b``) or a read-only broadcast view, so writing into ``p.grad._array`` would be wrong.
 Intermediate results go into a reused scratch workspace, so a step allocates no arrays (plain
 SGD excepted: its one temporary η ∇C measured faster from numpy's allocator).
 """
@@ -26,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 from tinygrad_course import autograd
+from tinygrad_course.autograd import version
 from tinygrad_course.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -251,10 +252,10 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad.grad_fn is not None:
-                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                    p.grad = Tensor(np.zeros_like(p.grad._array))
                 else:
                     # A fresh array: the old one may be shared with another parameter's grad.
-                    p.grad.data = np.zeros_like(p.grad.data)
+                    p.grad._array = np.zeros_like(p.grad._array)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter with a gradient; `closure` (re-evaluating the loss) is called first."""
@@ -267,6 +268,9 @@ class Optimizer:
                 self._reference_group(group)
             else:
                 self._update_group(group)
+            for p in group["params"]:
+                if p.grad is not None:  # written in place: a graph made before this step must not use p
+                    version.bump(p._array)
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
@@ -286,12 +290,12 @@ class Optimizer:
                 continue
             grad = self._grad_of(p)
             state = self.state[p] if p in self.state else {}
-            arrays = {key: value.data if isinstance(value, Tensor) else value for key, value in state.items()}
-            new_param, new_state = rule(p.data, grad, arrays, **hyperparameters)
+            arrays = {key: value._array if isinstance(value, Tensor) else value for key, value in state.items()}
+            new_param, new_state = rule(p._array, grad, arrays, **hyperparameters)
             unknown = sorted(set(new_state) - set(self._state_names))
             if unknown:
                 raise AssertionError(f"{self._name()}: the reference rule made state entries {unknown}")
-            p.data[...] = new_param
+            p._array[...] = new_param
             for key in self._state_names:
                 if key not in new_state:
                     continue
@@ -299,7 +303,7 @@ class Optimizer:
                 if not isinstance(value, np.ndarray):
                     state[key] = value
                 elif key in state:
-                    state[key].data[...] = value
+                    state[key]._array[...] = value
                 else:
                     state[key] = Tensor(value, dtype=p.dtype)
             if state and p not in self.state:
@@ -307,8 +311,8 @@ class Optimizer:
 
     def _grad_of(self, p: Tensor) -> np.ndarray:
         """The gradient array of `p`, checked to have p's shape."""
-        grad = p.grad.data
-        if grad.shape != p.data.shape:
+        grad = p.grad._array
+        if grad.shape != p._array.shape:
             raise ValueError(
                 f"{self._name()}.step: a parameter of shape {p.shape} has a gradient of shape {grad.shape}"
             )
@@ -337,7 +341,7 @@ class Optimizer:
                 entry = self.state.get(p)
                 if entry:
                     state[index[id(p)]] = {
-                        key: Tensor(value.data) if isinstance(value, Tensor) else value for key, value in entry.items()
+                        key: Tensor(value._array) if isinstance(value, Tensor) else value for key, value in entry.items()
                     }
         return {"state": state, "param_groups": groups}
 
@@ -432,7 +436,7 @@ class Optimizer:
                     )
                 out["step"] = int(value)
                 continue
-            array = value.data if isinstance(value, Tensor) else value
+            array = value._array if isinstance(value, Tensor) else value
             if not isinstance(array, np.ndarray) or array.shape != param.shape:
                 got = array.shape if isinstance(array, np.ndarray) else type(array).__name__
                 raise ValueError(

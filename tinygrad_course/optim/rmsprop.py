@@ -96,7 +96,7 @@ class RMSprop(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p.data
+            param = p._array
             grad = self._grad_of(p)
             state = self.state[p]
             if not state:
@@ -110,13 +110,13 @@ class RMSprop(Optimizer):
             scratch = workspace.buffer(param, 0)
             tmp = workspace.buffer(param, 1)
             grad = effective_grad(param, grad, weight_decay, maximize, scratch)
-            square_avg = state["square_avg"].data
+            square_avg = state["square_avg"]._array
             square_avg *= alpha
             np.multiply(grad, 1.0 - alpha, out=tmp)
             tmp *= grad
             square_avg += tmp
             if centered:
-                grad_avg = state["grad_avg"].data
+                grad_avg = state["grad_avg"]._array
                 lerp_(grad_avg, grad, 1.0 - alpha, tmp)
                 np.multiply(grad_avg, -1.0, out=tmp)
                 tmp *= grad_avg
@@ -126,7 +126,7 @@ class RMSprop(Optimizer):
                 np.sqrt(square_avg, out=tmp)
             tmp += eps  # r
             if momentum > 0:
-                buf = state["momentum_buffer"].data
+                buf = state["momentum_buffer"]._array
                 buf *= momentum
                 np.divide(grad, tmp, out=tmp)
                 buf += tmp

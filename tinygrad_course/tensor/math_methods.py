@@ -125,23 +125,23 @@ class MathMethods:
 
     def _floating(self, name: str) -> Tensor:
         # PyTorch computes exp/log/... of an integer tensor in the default float dtype.
-        return self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        return self if self._array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
 
 def promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """PyTorch's promotion: a float with an int/bool keeps the float's dtype; else the wider one."""
-    fa, fb = a.data.dtype.kind == "f", b.data.dtype.kind == "f"
+    fa, fb = a._array.dtype.kind == "f", b._array.dtype.kind == "f"
     if fa and not fb:
-        return a, b.to(a.data.dtype)
+        return a, b.to(a._array.dtype)
     if fb and not fa:
-        return a.to(b.data.dtype), b
-    target = np.promote_types(a.data.dtype, b.data.dtype)
+        return a.to(b._array.dtype), b
+    target = np.promote_types(a._array.dtype, b._array.dtype)
     return a.to(target), b.to(target)
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """input where condition else other (broadcast); the condition gets no gradient."""
-    cond = condition.data if isinstance(condition, MathMethods) else np.asarray(condition)
+    cond = condition._array if isinstance(condition, MathMethods) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     x = input if isinstance(input, MathMethods) else None  # every Tensor is a MathMethods

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_course import autograd
 from tinygrad_course.ops.movement import Cat, Expand, Flip, GetItem, Pad, Permute, Reshape
 
 if TYPE_CHECKING:
@@ -174,23 +173,9 @@ class MovementMethods:
 
     def __getitem__(self, index: Any) -> Tensor:
         try:
-            return GetItem.apply(self, index=_normalize_index(index))
+            return GetItem.apply(self, index=normalize_index(index))
         except IndexError as err:
             raise IndexError(f"index: {err} (tensor shape {self.shape})") from None
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and autograd.is_grad_enabled():
-            raise RuntimeError(
-                "setitem: in-place assignment to a tensor that requires grad would corrupt its "
-                "graph; do it under no_grad() or on .data"
-            )
-        v = value.data if isinstance(value, MovementMethods) else value
-        try:
-            self.data[_normalize_index(index)] = v
-        except IndexError as err:
-            raise IndexError(f"setitem: {err} (tensor shape {self.shape})") from None
-        except ValueError as err:
-            raise ValueError(f"setitem: {err} (tensor shape {self.shape})") from None
 
 
 def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
@@ -220,7 +205,7 @@ def _infer_shape(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, 
     return target
 
 
-def _normalize_index(index: Any) -> Any:
+def normalize_index(index: Any) -> Any:
     """Tensors and lists inside an index become numpy arrays (lists of ints index like arrays)."""
     if isinstance(index, tuple):
         return tuple(_normalize_index_item(i) for i in index)
@@ -229,7 +214,7 @@ def _normalize_index(index: Any) -> Any:
 
 def _normalize_index_item(i: Any) -> Any:
     if isinstance(i, MovementMethods):  # a Tensor used as an index
-        return i.data
+        return i._array
     if isinstance(i, list):
         return np.asarray(i)
     return i

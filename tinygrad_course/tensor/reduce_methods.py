@@ -45,7 +45,7 @@ class ReduceMethods:
 
     def _count(self, dims: tuple[int, ...] | None) -> int:
         if dims is None:
-            return int(self.data.size)
+            return int(self._array.size)
         return int(np.prod([self.shape[d] for d in dims], dtype=np.int64))
 
     def var(
@@ -99,7 +99,7 @@ class ReduceMethods:
             self._dim(dim, name)
             return ValuesIndices(self, self._make(np.zeros((), dtype=np.int64), None))
         d = self._dim(dim, name)
-        idx = np.argmax(self.data, axis=d) if name == "max" else np.argmin(self.data, axis=d)
+        idx = np.argmax(self._array, axis=d) if name == "max" else np.argmin(self._array, axis=d)
         # The gradient goes to the element the index names (PyTorch's rule for max(dim)).
         grid = list(np.indices(idx.shape, sparse=True))
         grid.insert(d, idx)
@@ -119,16 +119,16 @@ class ReduceMethods:
     def _arg(self, fn: Callable[..., Any], dim: int | None, keepdim: bool, name: str) -> Tensor:
         self._nonempty(name)
         if dim is None:
-            out = np.asarray(fn(self.data))
+            out = np.asarray(fn(self._array))
             return self._make(out.reshape((1,) * self.ndim) if keepdim else out.astype(np.int64), None)
         d = self._dim(dim, name) if self.ndim else None
-        out = np.asarray(fn(self.data, axis=d))
+        out = np.asarray(fn(self._array, axis=d))
         if keepdim and d is not None:
             out = np.expand_dims(out, d)
         return self._make(out.astype(np.int64), None)
 
     def _nonempty(self, name: str) -> None:
-        if self.data.size == 0:
+        if self._array.size == 0:
             raise ValueError(f"{name}: cannot reduce an empty tensor of shape {self.shape}")
 
     def prod(self, dim: int | None = None, keepdim: bool = False, *, axis: int | None = None) -> Tensor:
@@ -142,7 +142,7 @@ class ReduceMethods:
         m = x.amax(dims, keepdim=True).detach()
         m = m.where(m.isfinite(), 0.0)  # all −inf rows stay −inf instead of becoming nan
         out = (x - m).exp().sum(dims, keepdim=True).log() + m
-        return out if keepdim else out.reshape(np.sum(self.data, axis=dims).shape)
+        return out if keepdim else out.reshape(np.sum(self._array, axis=dims).shape)
 
     def norm(self, p: float | str = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
         """The p-norm (Σ|x|ᵖ)^(1/p) over `dim` ("fro" and 2 give √Σx², inf gives max|x|)."""

@@ -18,6 +18,7 @@ from tinygrad_course.autograd.grad_mode import mode
 from tinygrad_course.ops.elementwise import Add, Cast, Div, Mul, Neg, Pow, Sub
 from tinygrad_course.ops.matmul import MatMul
 from tinygrad_course.tensor import dtypes
+from tinygrad_course.tensor.inplace_methods import InplaceMethods
 from tinygrad_course.tensor.math_methods import MathMethods, promote
 from tinygrad_course.tensor.movement_methods import MovementMethods
 from tinygrad_course.tensor.reduce_methods import Dim, ReduceMethods
@@ -40,7 +41,7 @@ def _dtype_of_python(value: Any, arr: np.ndarray) -> np.dtype:
 
 def _to_array(data: Any, dtype: Any) -> np.ndarray:
     if isinstance(data, Tensor):
-        return np.array(data.data, dtype=dtype)
+        return np.array(data._array, dtype=dtype)
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "fiub":
             raise TypeError(
@@ -69,7 +70,7 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
     return arr.astype(dtype if dtype is not None else inferred, copy=False)
 
 
-class Tensor(MathMethods, ReduceMethods, MovementMethods):
+class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
     """A multi-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
     ``Tensor(data, requires_grad=False, dtype=None)`` copies `data` (numbers, nested lists,
@@ -81,7 +82,8 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     ``backward()`` on a scalar result c then fills ``.grad`` of each leaf x with ∂c/∂x.
 
     Attributes:
-        data: the numpy array of values (change it in place only under ``no_grad()``).
+        data: the values as a detached Tensor sharing this one's storage (PyTorch's ``.data``);
+            `numpy()` gives the numpy array.
         grad: ∂c/∂self after ``backward()`` (a Tensor), for leaves and retained tensors; else None.
         grad_fn: the node that made this tensor (e.g. ``<MulBackward>``); None for leaves.
         requires_grad: whether ops on this tensor are recorded for backward.
@@ -104,17 +106,19 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     reductions and movement live in math_methods.py, reduce_methods.py and movement_methods.py.
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "grad_fn", "_hooks", "__weakref__")
+    __slots__ = ("_array", "grad", "_requires_grad", "grad_fn", "_hooks", "__weakref__")
+    # In-place writes bump the storage's version (see autograd/version.py); `.data` aliases do not.
+    counts_writes = True
     # numpy should hand `ndarray * Tensor` to Tensor.__rmul__ instead of looping over elements.
     __array_ufunc__ = None
 
-    data: np.ndarray
+    _array: np.ndarray
     grad: Tensor | None
     grad_fn: autograd.Function | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         """Make a leaf tensor from numbers, nested lists, a numpy array (copied) or a Tensor."""
-        self.data = _to_array(data, None if dtype is None else np.dtype(dtype))
+        self._array = _to_array(data, None if dtype is None else np.dtype(dtype))
         self.grad = None
         self.grad_fn = None
         self._hooks = None
@@ -126,7 +130,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     def _make(data: np.ndarray, grad_fn: autograd.Function | None) -> Tensor:
         """Wrap an array without copying or checks (internal fast path)."""
         t = Tensor.__new__(Tensor)
-        t.data = data
+        t._array = data
         t.grad = None
         t.grad_fn = grad_fn
         t._hooks = None
@@ -140,7 +144,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         if isinstance(value, np.ndarray):
             return Tensor._make(value, None)
         if isinstance(value, (bool, int, float, np.number, np.bool_)):
-            dtype = self.data.dtype
+            dtype = self._array.dtype
             if isinstance(value, (float, np.floating)) and dtype.kind != "f":
                 dtype = dtypes.get_default_dtype()
             return Tensor._make(np.asarray(value, dtype=dtype), None)
@@ -165,10 +169,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
                 "requires_grad_: you can only change requires_grad of leaf tensors; this one was "
                 f"made by {self.grad_fn.name()}. Use .detach() for a tensor without history"
             )
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._array.dtype.kind != "f":
             raise RuntimeError(
                 f"requires_grad: only floating-point tensors can require gradients, got dtype "
-                f"{self.data.dtype} (shape {self.shape}); build it from floats or pass dtype=float32"
+                f"{self._array.dtype} (shape {self.shape}); build it from floats or pass dtype=float32"
             )
         self._requires_grad = bool(requires_grad)
         return self
@@ -176,17 +180,17 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     @property
     def shape(self) -> tuple[int, ...]:
         """The size of each dimension."""
-        return self.data.shape
+        return self._array.shape
 
     @property
     def ndim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """The numpy dtype of the elements."""
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def is_leaf(self) -> bool:
@@ -206,32 +210,32 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
     def dim(self) -> int:
         """The number of dimensions."""
-        return self.data.ndim
+        return self._array.ndim
 
     def numel(self) -> int:
         """The number of elements."""
-        return int(self.data.size)
+        return int(self._array.size)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(
                 f"item: only one-element tensors can be converted to a Python scalar, got shape {self.shape}"
             )
-        return self.data.item()
+        return self._array.item()
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared memory); like PyTorch, refuses a tensor that requires grad."""
         if self.requires_grad:
             raise RuntimeError("numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
-        return self.data
+        return self._array
 
     def tolist(self) -> Any:
         """The elements as (nested) Python lists."""
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._array if dtype is None else self._array.astype(dtype)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -244,9 +248,9 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         return (self[i] for i in range(self.shape[0]))
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
-            raise RuntimeError(f"bool: the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()")
-        return bool(self.data)
+        if self._array.size != 1:
+            raise RuntimeError(f"bool: the truth value of a tensor with {self._array.size} elements is ambiguous; use .any() or .all()")
+        return bool(self._array)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -255,18 +259,18 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._array.dtype.kind not in "iu" or self._array.size != 1:
             raise TypeError(f"only one-element integer tensors can be used as an index, got {self.dtype} {self.shape}")
-        return int(self.data.item())
+        return int(self._array.item())
 
     # Tensors are compared elementwise, so they are hashed by identity (as in PyTorch).
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._array, separator=", ", prefix="tensor(")
         extra = ""
-        if self.data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
-            extra += f", dtype={self.data.dtype}"
+        if self._array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extra += f", dtype={self._array.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn={self.grad_fn!r}"
         elif self.requires_grad:
@@ -306,9 +310,29 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         """
         autograd.backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph)
 
+    @property
+    def data(self) -> Tensor:
+        """The values as a Tensor that shares this one's storage, detached from the graph (PyTorch's ``.data``).
+
+        Changes made through it (``p.data -= lr * p.grad``) are not recorded and do not count as
+        in-place writes for the autograd version check: the escape hatch PyTorch documents, to
+        be used with care. Assigning ``t.data = other`` replaces the values (any shape or dtype).
+        """
+        alias = DataAlias.__new__(DataAlias)
+        alias._array = self._array
+        alias.grad = alias.grad_fn = alias._hooks = None
+        alias._requires_grad = False
+        return alias
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if not isinstance(value, (Tensor, np.ndarray)):
+            raise TypeError(f"data: assign a Tensor (or a numpy array), got {type(value).__name__}")
+        self._array = value._array if isinstance(value, Tensor) else value
+
     def detach(self) -> Tensor:
         """The same data (shared) cut off from the graph: requires_grad=False, no grad_fn."""
-        return Tensor._make(self.data, None)
+        return Tensor._make(self._array, None)
 
     def retain_grad(self) -> None:
         """Ask backward to fill ``.grad`` of this non-leaf tensor too."""
@@ -344,10 +368,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     def to(self, dtype: Any) -> Tensor:
         """This tensor converted to `dtype` (differentiable between floating dtypes)."""
         d = np.dtype(dtype)
-        if d == self.data.dtype:
+        if d == self._array.dtype:
             return self
         if self.requires_grad and d.kind != "f":
-            return Tensor._make(self.data.astype(d), None)
+            return Tensor._make(self._array.astype(d), None)
         return Cast.apply(self, dtype=d)
 
     def float(self) -> Tensor:
@@ -373,16 +397,16 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         a = self
         if reflected:
             a, b = b, a
-        if a.data.dtype != b.data.dtype:
+        if a._array.dtype != b._array.dtype:
             a, b = promote(a, b)
         return fn.apply(a, b)
 
     def _direct(self, ufunc: np.ufunc, other: Tensor, name: str) -> Tensor:
         """ufunc(self, other) with no graph to record (grad mode off): numpy, and a Tensor around it."""
         try:
-            data = ufunc(self.data, other.data)
+            data = ufunc(self._array, other._array)
         except ValueError:
-            explain_broadcast(name, [self.data.shape, other.data.shape])
+            explain_broadcast(name, [self._array.shape, other._array.shape])
             raise
         return Tensor._make(data if type(data) is np.ndarray else np.asarray(data), None)
 
@@ -390,7 +414,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
     # grad mode off (inside a plain backward, or under no_grad) no node is made at all, as in
     # PyTorch, whose no-grad ops skip autograd.
     def __add__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype:
+        if type(other) is Tensor and other._array.dtype is self._array.dtype:
             if mode.grad_enabled:
                 return Add.apply(self, other)
             return self._direct(np.add, other, "add")
@@ -400,7 +424,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         return self._binary(Add, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype:
+        if type(other) is Tensor and other._array.dtype is self._array.dtype:
             if mode.grad_enabled:
                 return Sub.apply(self, other)
             return self._direct(np.subtract, other, "sub")
@@ -410,7 +434,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         return self._binary(Sub, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other.data.dtype is self.data.dtype:
+        if type(other) is Tensor and other._array.dtype is self._array.dtype:
             if mode.grad_enabled:
                 return Mul.apply(self, other)
             return self._direct(np.multiply, other, "mul")
@@ -420,11 +444,11 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         return self._binary(Mul, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
-        a = self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        a = self if self._array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
         return a._binary(Div, other)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        a = self if self.data.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        a = self if self._array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
         return a._binary(Div, other, reflected=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
@@ -491,9 +515,9 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
     # ----------------------------------------------------------------- comparisons (no gradient)
     def _compare(self, ufunc: np.ufunc, other: Any, name: str) -> Tensor:
-        b = other.data if isinstance(other, Tensor) else other
+        b = other._array if isinstance(other, Tensor) else other
         try:
-            return Tensor._make(ufunc(self.data, b), None)
+            return Tensor._make(ufunc(self._array, b), None)
         except ValueError:
             explain_broadcast(name, [self.shape, np.shape(b)])
             raise
@@ -523,7 +547,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
         return self._compare(np.logical_or if self.dtype.kind == "b" else np.bitwise_or, other, "or")
 
     def __invert__(self) -> Tensor:
-        return Tensor._make(~self.data, None)
+        return Tensor._make(~self._array, None)
 
     def eq(self, other: Any) -> Tensor:
         """Elementwise self == other (bool, no gradient)."""
@@ -531,23 +555,23 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
 
     def sign(self) -> Tensor:
         """−1, 0 or +1 by the sign of each element (no gradient)."""
-        return Tensor._make(np.sign(self.data), None)
+        return Tensor._make(np.sign(self._array), None)
 
     def any(self) -> Tensor:
         """True if any element is nonzero (no gradient)."""
-        return Tensor._make(np.any(self.data), None)
+        return Tensor._make(np.any(self._array), None)
 
     def all(self) -> Tensor:
         """True if all elements are nonzero (no gradient)."""
-        return Tensor._make(np.all(self.data), None)
+        return Tensor._make(np.all(self._array), None)
 
     def isnan(self) -> Tensor:
         """Elementwise test for nan (no gradient)."""
-        return Tensor._make(np.isnan(self.data), None)
+        return Tensor._make(np.isnan(self._array), None)
 
     def isfinite(self) -> Tensor:
         """Elementwise test for finite values (no gradient)."""
-        return Tensor._make(np.isfinite(self.data), None)
+        return Tensor._make(np.isfinite(self._array), None)
 
     # ----------------------------------------------------------------- dims
     def _dim(self, dim: int, name: str) -> int:
@@ -579,21 +603,12 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods):
             raise ValueError(f"{name}: dim {dim} names a dimension twice")
         return out
 
-    # ----------------------------------------------------------------- in place (no graph)
-    def zero_(self) -> Tensor:
-        """Fill with zeros in place."""
-        self.data[...] = 0
-        return self
 
-    def fill_(self, value: float) -> Tensor:
-        """Fill with `value` in place."""
-        self.data[...] = value
-        return self
+class DataAlias(Tensor):
+    """What ``t.data`` returns: a Tensor sharing t's storage whose in-place writes skip the version check."""
 
-    def copy_(self, src: Any) -> Tensor:
-        """Copy `src` (broadcast) into this tensor in place."""
-        self.data[...] = src.data if isinstance(src, Tensor) else src
-        return self
+    __slots__ = ()
+    counts_writes = False
 
 
 # The one link from autograd up to Tensor: Function.apply and the engines make Tensors of this class.

@@ -57,7 +57,7 @@ class GradFlow:
         """‖∂C/∂C‖: the norm of the gradient backward started from (1 for a scalar loss)."""
         if not self.record.steps:
             return 1.0
-        seed = float(np.linalg.norm(np.asarray(self.record.steps[0][1].data, dtype=np.float64).ravel()))
+        seed = float(np.linalg.norm(np.asarray(self.record.steps[0][1]._array, dtype=np.float64).ravel()))
         return seed if np.isfinite(seed) and seed > 0 else 1.0
 
     def grad_output(self, node: Any, upto: int | None = None) -> np.ndarray | None:
@@ -95,7 +95,7 @@ class GradFlow:
         # shape; the edge shows what the input received, so apply the engine's own helper.
         with tc.no_grad():
             for step, (node, grad_out, grad_ins) in enumerate(steps):
-                out = np.asarray(grad_out.data)
+                out = np.asarray(grad_out._array)
                 self._out[id(node)] = out
                 finite_in = bool(np.all(np.isfinite(out)))
                 finite_all = finite_in
@@ -103,9 +103,9 @@ class GradFlow:
                     if g is None or not t.requires_grad:
                         self._edges[(id(node), k)] = None
                         continue
-                    if g.shape != t.data.shape:
-                        g = autograd.sum_to_shape(g, t.data.shape, node)
-                    arr = np.asarray(g.data)
+                    if g.shape != t._array.shape:
+                        g = autograd.sum_to_shape(g, t._array.shape, node)
+                    arr = np.asarray(g._array)
                     self._edges[(id(node), k)] = arr
                     finite_all = finite_all and bool(np.all(np.isfinite(arr)))
                 if self._nan_origin is None and (not finite_all) and (finite_in or step == 0):

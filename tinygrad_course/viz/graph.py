@@ -109,7 +109,7 @@ def build(root: Tensor, params: Any = None, flow: GradFlow | None = None, upto: 
     for fn in fns:
         key = key_of[id(fn)]
         out = outputs[id(fn)]
-        node = VNode(key, "op", fn.name(), data=out.data, modules=fn._modules, is_root=out is root)
+        node = VNode(key, "op", fn.name(), data=out._array, modules=fn._modules, is_root=out is root)
         step = order.get(id(fn))
         if step is not None and (upto is None or step <= upto):
             node.step = step
@@ -120,7 +120,7 @@ def build(root: Tensor, params: Any = None, flow: GradFlow | None = None, upto: 
         node.grad_known = node.grad is not None
         if nan_backward == id(fn) and node.step is not None:
             node.nan_origin = "backward"
-        elif _is_nonfinite(out.data) and all(not _is_nonfinite(t.data) for t in fn.parents):
+        elif _is_nonfinite(out._array) and all(not _is_nonfinite(t._array) for t in fn.parents):
             node.nan_origin = "forward"
         model.nodes[key] = node
         for k, t in enumerate(fn.parents):
@@ -131,8 +131,8 @@ def build(root: Tensor, params: Any = None, flow: GradFlow | None = None, upto: 
             if t.grad_fn is not None:
                 model.edges.append(VEdge(key_of[id(t.grad_fn)], key, grad, known))
                 continue
-            if not t.requires_grad and t.data.size <= 1 and id(t) not in names:
-                node.consts.append(data_summary(t.data))  # a scalar constant joins its op's label
+            if not t.requires_grad and t._array.size <= 1 and id(t) not in names:
+                node.consts.append(data_summary(t._array))  # a scalar constant joins its op's label
                 continue
             if id(t) not in leaf_keys:
                 leaf_keys[id(t)] = f"leaf{len(leaf_keys)}"
@@ -155,7 +155,7 @@ def _add_leaf(
 ) -> None:
     name = names.get(id(t))
     kind = "param" if name is not None else ("leaf" if t.requires_grad else "input")
-    node = VNode(key, kind, name if name is not None else kind, data=t.data)
+    node = VNode(key, kind, name if name is not None else kind, data=t._array)
     if not t.requires_grad:
         node.grad_known = True  # known to have no gradient
     if name is not None:
@@ -182,7 +182,7 @@ def _leaf_grads(
         if not t.requires_grad:
             continue
         if upto is None and t.grad is not None:
-            node.grad = t.grad.data
+            node.grad = t.grad._array
         elif flow is not None:
             node.grad = sums.get(tid)
         node.grad_known = node.grad is not None
@@ -190,11 +190,11 @@ def _leaf_grads(
 
 def _retained_grad(out: Tensor, fn: Any) -> np.ndarray | None:
     if out.grad is not None:
-        return out.grad.data
+        return out.grad._array
     for ref in fn._retained or []:
         owner = ref()
         if owner is not None and owner.grad is not None:
-            return owner.grad.data
+            return owner.grad._array
     return None
 
 

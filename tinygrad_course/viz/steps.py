@@ -52,9 +52,9 @@ def step_captions(flow: GradFlow) -> list[str]:
     """One line per step: the node, the ‖∂C/∂out‖ it received and the ‖gradient‖ it sent to each input."""
     lines = []
     for node, grad_out, grad_ins in flow.steps:
-        received = fmt(float(np.linalg.norm(np.asarray(grad_out.data, dtype=np.float64).ravel())))
+        received = fmt(float(np.linalg.norm(np.asarray(grad_out._array, dtype=np.float64).ravel())))
         sent = ", ".join(
-            "—" if g is None else fmt(float(np.linalg.norm(np.asarray(g.data, dtype=np.float64).ravel())))
+            "—" if g is None else fmt(float(np.linalg.norm(np.asarray(g._array, dtype=np.float64).ravel())))
             for g in grad_ins
         )
         lines.append(f"{node.name()} received ‖∂C/∂out‖={received}, sent [{sent}]")

@@ -63,8 +63,8 @@ def backprop_autograd(x: np.ndarray, y: np.ndarray, model: nn.Sequential) -> dic
     linears = [m for m in model if isinstance(m, nn.Linear)]
     grads = {}
     for l, layer in enumerate(linears, start=1):
-        grads[f"W{l}"] = layer.weight.grad.data.T
-        grads[f"b{l}"] = layer.bias.grad.data
+        grads[f"W{l}"] = layer.weight.grad._array.T
+        grads[f"b{l}"] = layer.bias.grad._array
     return grads
 
 
@@ -82,10 +82,10 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
         nn.Linear(SIZES[2], SIZES[3], dtype=tc.float64), nn.Sigmoid(),
     )  # fmt: skip
     batch = 16 if quick else 64
-    x = tc.randn(batch, SIZES[0], dtype=tc.float64).data
-    y = tc.rand(batch, SIZES[3], dtype=tc.float64).data
+    x = tc.randn(batch, SIZES[0], dtype=tc.float64)._array
+    y = tc.rand(batch, SIZES[3], dtype=tc.float64)._array
     linears = [m for m in model if isinstance(m, nn.Linear)]
-    by_hand = backprop_numpy(x, y, [m.weight.data.T for m in linears], [m.bias.data for m in linears])
+    by_hand = backprop_numpy(x, y, [m.weight._array.T for m in linears], [m.bias._array for m in linears])
     by_engine = backprop_autograd(x, y, model)
     per_parameter = {key: float(np.max(np.abs(by_hand[key] - by_engine[key]))) for key in by_hand}
     worst = max(per_parameter.values())

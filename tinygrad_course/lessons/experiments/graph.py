@@ -94,7 +94,7 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
     if not quick:
         files += _write(viz.draw_graph(deep_loss, deep, flow=deep_flow), out_dir, "deep_sigmoid_full", png)
     norms = {
-        name: float(np.linalg.norm(p.grad.data))
+        name: float(np.linalg.norm(p.grad._array))
         for name, p in deep.named_parameters()
         if name.endswith("weight") and p.grad is not None
     }

@@ -100,7 +100,7 @@ def _sample(L: int, temperatures: np.ndarray, n: int, seed: int, cache_dir: Any)
 
 
 def _flat(spins: tc.Tensor) -> np.ndarray:
-    return spins.data.reshape(spins.shape[0], -1).astype(np.float32)
+    return spins._array.reshape(spins.shape[0], -1).astype(np.float32)
 
 
 def phase_curve(L: int, n_train: int, n_eval: int, seed: int, cache_dir: Any = None) -> dict[str, Any]:
@@ -111,7 +111,7 @@ def phase_curve(L: int, n_train: int, n_eval: int, seed: int, cache_dir: Any = N
     sampled = time.perf_counter()
 
     x = _flat(train.spins)
-    ordered = (train.temperature.data < TC_EXACT).astype(np.float32)
+    ordered = (train.temperature._array < TC_EXACT).astype(np.float32)
     x = np.concatenate([x, -x])  # both spin-flipped copies: the label is the order, not the sign
     y = np.concatenate([ordered, ordered])
     tc.manual_seed(seed)
@@ -124,7 +124,7 @@ def phase_curve(L: int, n_train: int, n_eval: int, seed: int, cache_dir: Any = N
     model.eval()
     with tc.no_grad():
         p = np.concatenate(
-            [model(tc.from_numpy(chunk)).sigmoid().data for chunk in np.array_split(_flat(fresh.spins), 8)]
+            [model(tc.from_numpy(chunk)).sigmoid()._array for chunk in np.array_split(_flat(fresh.spins), 8)]
         )
     p = p.reshape(EVAL_TEMPERATURES.size, n_eval)
     p_ordered = p.mean(axis=1)
@@ -137,7 +137,7 @@ def phase_curve(L: int, n_train: int, n_eval: int, seed: int, cache_dir: Any = N
         "train_loss": history["train_loss"][-1],
         "sample_seconds": sampled - start,
         "train_seconds": done - sampled,
-        "examples": {float(t): fresh.spins.data[i * n_eval] for i, t in enumerate(EVAL_TEMPERATURES) if i % 10 == 0},
+        "examples": {float(t): fresh.spins._array[i * n_eval] for i, t in enumerate(EVAL_TEMPERATURES) if i % 10 == 0},
     }
 
 

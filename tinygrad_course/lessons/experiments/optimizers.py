@@ -71,7 +71,7 @@ def descend_valley(make: MakeOptimizer, steps: int, noise: float, seed: int) -> 
     rng = np.random.default_rng(seed)
     p = nn.Parameter(np.array(VALLEY_START))
     optimizer = make([p])
-    path = [p.data.copy()]
+    path = [p._array.copy()]
     losses = []
     for _ in range(steps):
         cost = rosenbrock(p)
@@ -80,7 +80,7 @@ def descend_valley(make: MakeOptimizer, steps: int, noise: float, seed: int) -> 
         optimizer.zero_grad()
         cost.backward()
         optimizer.step()
-        path.append(p.data.copy())
+        path.append(p._array.copy())
         losses.append(float(rosenbrock(p.detach()).item()))
     return np.array(path), losses
 

@@ -61,12 +61,12 @@ def fit_polynomial(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return w.data.copy()
+    return w._array.copy()
 
 
 def mse(x: np.ndarray, y: np.ndarray, coefficients: np.ndarray) -> float:
     """(1/N) Σ (p(x_i) − y_i)² for the polynomial with these Legendre coefficients."""
-    prediction = features(x, len(coefficients) - 1).data @ coefficients
+    prediction = features(x, len(coefficients) - 1)._array @ coefficients
     return float(np.mean((prediction - y) ** 2))
 
 
@@ -89,11 +89,11 @@ def linear_fit(seed: int = 0, steps: int = 200, lr: float = 0.5, n: int = 100, e
             break
         loss.backward()
         with tc.no_grad():
-            w.data -= lr * w.grad.data
-            b.data -= lr * b.grad.data
+            w._array -= lr * w.grad._array
+            b._array -= lr * b.grad._array
         w.grad = None
         b.grad = None
-    exact = np.polyfit(x.data.astype(np.float64), y.data.astype(np.float64), 1)[0]
+    exact = np.polyfit(x._array.astype(np.float64), y._array.astype(np.float64), 1)[0]
     print(f"fitted slope w = {w.item():.4f} (least squares: {exact:.4f}; the data were made with slope 2)\n")
     return float(w.item())
 
@@ -114,7 +114,7 @@ def _plot(
         ax.scatter(x, y, s=14 if n <= 100 else 3, color="k", label="training data", zorder=3)
         ax.plot(grid, 2 * grid, "k--", lw=1, label="y = 2x")
         for degree in DEGREES:
-            ax.plot(grid, features(grid, degree).data @ fits[(n, degree, 0.0)], lw=1.6, label=f"degree {degree}")
+            ax.plot(grid, features(grid, degree)._array @ fits[(n, degree, 0.0)], lw=1.6, label=f"degree {degree}")
         ax.set_title(f"N_train = {n}")
         ax.set_xlabel("x")
         ax.set_ylim(-4, 6)
@@ -164,7 +164,7 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
         if n not in data:
             tc.manual_seed(seed + n)
             tensors = datasets.polynomial_regression(n_train=n, n_test=N_TEST, dtype=tc.float64)
-            data[n] = tuple(t.data for t in tensors)
+            data[n] = tuple(t._array for t in tensors)
         x, y, x_test, y_test = data[n]
         fits[(n, degree, decay)] = w = fit_polynomial(x, y, degree, weight_decay=decay, steps=steps)
         results.append(
