@@ -62,6 +62,7 @@ def run_backward(
     # caller's seeds: a later gradient sharing that memory is copied (see _accumulate).
     handed_out: set[int] = set()
     root_nodes = []
+    hooked: dict[int, list[Any]] = {}  # leaves with hooks: [leaf, gradient summed so far]
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
         seed = g._array
@@ -69,7 +70,7 @@ def run_backward(
         g = seed if plain else g
         if node is None:
             # backward() on a leaf: its gradient is the seed itself.
-            _deliver_leaf(t, g, plain, wanted, results, handed_out)
+            _deliver_leaf(t, g, plain, wanted, results, handed_out, hooked)
             continue
         if node._saved is None:
             raise_freed(node)
@@ -120,7 +121,7 @@ def run_backward(
                     if plain and t.grad is None and not t._hooks and not wanted:
                         t.grad = _own_grad(g, handed_out)  # the usual case: a parameter's first gradient
                     else:
-                        _deliver_leaf(t, g, plain, wanted, results, handed_out)
+                        _deliver_leaf(t, g, plain, wanted, results, handed_out, hooked)
                 elif fn in grads:
                     grads[fn] = grads[fn] + g
                 else:
@@ -129,6 +130,8 @@ def run_backward(
                 # Drop what backward needed, so the memory goes at once; a second backward
                 # through this node then raises (the engine and saved_tensors check _saved).
                 node._saved = None
+        for t, g in hooked.values():
+            _deliver_leaf(t, g, plain, wanted, results, handed_out)
     finally:
         mode.grad_enabled = previous_mode
     return results if inputs is not None else None
@@ -220,8 +223,20 @@ def _own_grad(data: np.ndarray, handed_out: set[int]) -> Any:
 
 def _deliver_leaf(
     t: Any, g: Any, plain: bool, wanted: dict[Any, int], results: list[Any], handed_out: set[int],
+    hooked: dict[int, list[Any]] | None = None,
 ) -> None:
-    """Give a leaf its gradient g (an array in a plain backward): its hooks, then .grad or grad()'s result."""
+    """Give a leaf its gradient g (an array in a plain backward): .grad or grad()'s result.
+
+    A leaf with hooks only collects g into `hooked` during the walk: its hooks run once, on the
+    sum over all its uses, when the walk is done (`hooked` None: that time has come).
+    """
+    if t._hooks and hooked is not None:
+        entry = hooked.get(id(t))
+        if entry is None:
+            hooked[id(t)] = [t, g]
+        else:
+            entry[1] = entry[1] + g
+        return
     g = _as_tensor(g) if plain else g
     if t._hooks:
         g = run_hooks(t._hooks, g)

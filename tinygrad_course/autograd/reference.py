@@ -68,9 +68,11 @@ def run_backward(
     results: list[Any] = [None] * len(wanted)
     # grads[node] = ∂c/∂(node's output), summed over the paths seen so far.
     grads: dict[Function, Any] = {}
+    # leaf_grads[id(leaf)] = (leaf, ∂c/∂leaf summed over its uses), delivered once at the end.
+    leaf_grads: dict[int, tuple[Any, Any]] = {}
     for root, seed in zip(roots, seeds):
         if root.grad_fn is None:
-            _deliver_to_leaf(root, seed, wanted, results, create_graph)
+            _add_leaf_grad(leaf_grads, root, seed)
         else:
             grads[root.grad_fn] = grads[root.grad_fn] + seed if root.grad_fn in grads else seed
     with set_grad_enabled(create_graph):
@@ -104,12 +106,21 @@ def run_backward(
                 if gx.dtype != x.dtype:
                     gx = gx.to(x.dtype)
                 if x.grad_fn is None:
-                    _deliver_to_leaf(x, gx, wanted, results, create_graph)
+                    _add_leaf_grad(leaf_grads, x, gx)
                 else:
                     grads[x.grad_fn] = grads[x.grad_fn] + gx if x.grad_fn in grads else gx
             if not retain_graph:
                 node._saved = None  # free the saved values; a second backward raises
+        for leaf, g in leaf_grads.values():  # each leaf's hooks see its whole gradient, once
+            _deliver_to_leaf(leaf, g, wanted, results, create_graph)
     return results if inputs is not None else None
+
+
+def _add_leaf_grad(leaf_grads: dict[int, tuple[Any, Any]], leaf: Any, g: Any) -> None:
+    """Sum another use's gradient into the leaf's total for this backward."""
+    if id(leaf) in leaf_grads:
+        g = leaf_grads[id(leaf)][1] + g
+    leaf_grads[id(leaf)] = (leaf, g)
 
 
 def _deliver_to_leaf(leaf: Any, g: Any, wanted: dict[Any, int], results: list[Any], create_graph: bool) -> None:
