@@ -124,5 +124,6 @@ def test_the_core_stays_readable_in_one_sitting() -> None:
     assert len(reference.read_text().splitlines()) <= 200, "reference.py: at most 200 lines, docstrings included"
     assert code_lines(reference) <= 150, "reference.py: at most 150 lines of code"
     total = sum(code_lines(p) for p in (PACKAGE / "autograd").glob("*.py"))
-    # 800 when the core was reorganised, plus 50 for the version counters of in-place writes.
-    assert total <= 850, f"autograd/ has {total} lines of code; the budget is 850"
+    # 800 when the core was reorganised; then +70 for the version counters of in-place writes
+    # and +80 for PyTorch's protocol of user Functions (once_differentiable, mark_dirty, …).
+    assert total <= 950, f"autograd/ has {total} lines of code; the budget is 950"

@@ -357,7 +357,7 @@ def test_array_backward_ops_give_the_same_gradients_on_arrays_and_on_tensors() -
             np.testing.assert_allclose(p._array, q._array, rtol=1e-15, atol=0)
 
 
-class Square(tc.Function):
+class Square(tc.autograd.Primitive):
     """y = x²; a user op whose backward is plain arithmetic, so it may declare array_backward."""
 
     array_backward = True

@@ -45,7 +45,7 @@ def test_mlp_from_tensors_learns_two_moons():
 
 def test_custom_function_script_runs_its_checks():
     out = run_script("custom_function.py").stdout
-    assert "gradcheck and gradgradcheck passed for SiLU and Hypot" in out
+    assert "gradcheck and gradgradcheck passed for SiLU, Hypot and the tutorial's LegendrePolynomial3" in out
     assert "dSiLU/dx = [-0.0908, 0.5, 1.0908]" in out
 
 
@@ -55,6 +55,7 @@ def test_custom_function_unit_tests_pass_when_imported():
     spec.loader.exec_module(module)
     module.test_silu_values_and_gradients()
     module.test_hypot_broadcast_gradients()
+    module.test_tutorial_functions()
 
 
 def test_draw_graph_writes_its_pictures(tmp_path):

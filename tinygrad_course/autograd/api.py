@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_course.autograd import engine, function, reference
-from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.function import Primitive
 
 
 class Engine(NamedTuple):
@@ -25,7 +25,7 @@ class Engine(NamedTuple):
 
 
 ENGINES = {
-    "fast": Engine(Function.__dict__["apply"].__func__, Function.__dict__["saved_tensors"], engine.run_backward),
+    "fast": Engine(Primitive.__dict__["apply"].__func__, Primitive.__dict__["saved_tensors"], engine.run_backward),
     "reference": Engine(reference.apply, property(reference.saved_tensors), reference.run_backward),
 }
 _engine = "fast"  # the name of the engine in use
@@ -46,9 +46,9 @@ def set_engine(name: str) -> None:
     if name not in ENGINES:
         raise ValueError(f"set_engine: unknown engine {name!r}; accepted: {', '.join(repr(k) for k in ENGINES)}")
     chosen = ENGINES[name]
-    # The one place where the engines differ for an op: Function's two entry points.
-    Function.apply = classmethod(chosen.apply)  # type: ignore[method-assign, assignment]
-    Function.saved_tensors = chosen.saved_tensors  # type: ignore[method-assign, misc]
+    # The one place where the engines differ for an op: a Primitive's two entry points.
+    Primitive.apply = classmethod(chosen.apply)  # type: ignore[method-assign, assignment]
+    Primitive.saved_tensors = chosen.saved_tensors  # type: ignore[method-assign, misc]
     _engine, _run_backward = name, chosen.run_backward
 
 

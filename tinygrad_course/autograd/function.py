@@ -15,7 +15,6 @@ it by one explicit call, `register_tensor_type`, made once when tensor/ is impor
 
 from __future__ import annotations
 
-import itertools
 import os
 import traceback
 from collections.abc import Callable, Sequence
@@ -23,13 +22,12 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_course.autograd import version
 from tinygrad_course.autograd.grad_mode import mode
-from tinygrad_course.autograd.graph import module_stack
+from tinygrad_course.autograd.graph import module_stack, next_creation_number
 
 # The Tensor class, set once by register_tensor_type (tensor/ imports autograd, never the reverse).
 Tensor: Any = None
-# Each recorded node gets the next creation number; newest first is a topological order.
-next_creation_number = itertools.count().__next__
 _new_object = object.__new__
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -41,28 +39,30 @@ def register_tensor_type(cls: type) -> None:
 
 
 class Function:
-    """Base class of every differentiable op; subclass it with static `forward` and `backward`.
+    """Base class of a differentiable op you write yourself, in PyTorch's form; also the graph node.
 
-    Example (a user-defined op ``y = x³``)::
+    Subclass it with static `forward` and `backward`, and call ``YourOp.apply(*inputs)``::
 
-        class Cube(Function):
+        class Cube(tc.Function):
             @staticmethod
-            def forward(ctx, x):            # numpy arrays in, numpy array out
+            def forward(ctx, x):            # Tensors in (nothing recorded inside), a Tensor out
                 ctx.save_for_backward(x)
                 return x ** 3
 
             @staticmethod
-            def backward(ctx, g):           # Tensors in, Tensors out: g = ∂c/∂y
+            def backward(ctx, g):           # g = ∂c/∂y; Tensors in, one gradient (or None) per input
                 (x,) = ctx.saved_tensors
                 return g * 3 * x * x
 
         y = Cube.apply(x)
 
-    A backward whose formula means the same on numpy arrays as on Tensors (arithmetic
-    operators, ``@``, ``reshape``, ``sum``, and the helpers of ``ops/_kernels.py``) may set
-    ``array_backward = True``; the fast engine then runs it on the arrays in a plain backward
-    (no create_graph), which is several times cheaper per step. The reference engine always
-    passes Tensors.
+    `forward` may take non-Tensor arguments too (their gradient is None). On ``ctx``:
+    `save_for_backward`, `saved_tensors`, `needs_input_grad`, `mark_dirty` (an input changed in
+    place and returned), `mark_non_differentiable`, `set_materialize_grads`; decorate backward
+    with `once_differentiable` if it cannot be differentiated again. Because backward is written
+    with Tensor ops, ``create_graph=True`` differentiates it again. One output per op.
+
+    The library's own ops subclass `Primitive`, whose forward works on numpy arrays.
     """
 
     # Class-level defaults keep the common node small; instances set these only when used.
@@ -92,7 +92,91 @@ class Function:
         raise NotImplementedError(f"{type(ctx).__name__} must implement backward(ctx, g)")
 
     @classmethod
-    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:
+    def apply(cls, *args: Any) -> Any:
+        """Run `forward` on the arguments (recording nothing inside) and, in grad mode, record this node."""
+        return apply_function(cls, args)
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep arrays for backward; they come back from `saved_tensors` as Tensors of the graph."""
+        self._saved = values
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What `save_for_backward` kept: inputs as the input Tensors, the output as the output (see `unpack_saved`)."""
+        return self.unpack_saved()
+
+    def unpack_saved(self) -> tuple[Any, ...]:
+        """The saved values as Tensors, by the general rule (the reference engine's `saved_tensors`).
+
+        An array that is an input's data comes back as that input (the input at the same
+        position wins, since ops save their inputs in order: ``x * x.detach()``); the output's
+        array as a fresh Tensor pointing at this node (holding it makes no cycle); any other
+        array as a constant Tensor; other values as they are.
+        """
+        if self._saved is None:
+            raise_freed(self)
+        parents = self.parents
+        out = []
+        for k, value in enumerate(self._saved):
+            if k < len(parents) and parents[k]._array is value:
+                out.append(parents[k])
+            elif not isinstance(value, np.ndarray):
+                out.append(value)
+            else:
+                found = [t for t in parents if t._array is value]
+                if found:
+                    out.append(found[0])
+                elif value is self._out_data:
+                    out.append(Tensor._make(value, self))
+                else:
+                    out.append(Tensor._make(value, None))
+        return tuple(out)
+
+    def mark_dirty(self, *tensors: Any) -> None:
+        """Declare inputs that forward changed in place (and returns): they then carry this node's history."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *outputs: Any) -> None:
+        """Declare that forward's output has no gradient (an index, a mask): it will not require grad."""
+        self._non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """Accepted for PyTorch programs: here backward always receives a Tensor gradient, never None."""
+        self._materialize_grads = bool(value)
+
+    @property
+    def next_functions(self) -> tuple[tuple[Any, int], ...]:
+        """The nodes that produced this node's inputs, as PyTorch's: (grad_fn, 0), (AccumulateGrad, 0) for a leaf, or (None, 0)."""
+        return tuple(
+            (t.grad_fn if t.grad_fn is not None else AccumulateGrad(t) if t._requires_grad else None, 0)
+            for t in self.parents
+        )
+
+    def name(self) -> str:
+        """The node's display name, e.g. ``MulBackward``."""
+        return type(self).__name__ + "Backward"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+    @property
+    def released(self) -> bool:
+        """True once a backward without retain_graph has run through this node."""
+        return self._saved is None
+
+
+class Primitive(Function):
+    """A library op: `forward(ctx, *arrays, **kw)` works on numpy arrays, `backward` on Tensors.
+
+    Every op in ``ops/`` is one. A backward whose formula means the same on numpy arrays as on
+    Tensors (arithmetic operators, ``@``, ``reshape``, ``sum``, and the helpers of
+    ``ops/_kernels.py``) may set ``array_backward = True``; the fast engine then runs it on the
+    arrays in a plain backward (no create_graph), which is several times cheaper per step. The
+    reference engine always passes Tensors.
+    """
+
+    @classmethod
+    def apply(cls, *inputs: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         """Run `forward` on the inputs' arrays and, in grad mode, record this node in the graph.
 
         This is the fast engine's version (`autograd/reference.py` has the plain one, with the
@@ -145,10 +229,6 @@ class Function:
             out.grad_fn = None
         return out
 
-    def save_for_backward(self, *values: Any) -> None:
-        """Keep arrays for backward; they come back from `saved_tensors` as Tensors of the graph."""
-        self._saved = values
-
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         """The saved values as Tensors: an input's array comes back as that input, the output as the output.
@@ -167,44 +247,101 @@ class Function:
             return parents
         return self.unpack_saved()
 
-    def unpack_saved(self) -> tuple[Any, ...]:
-        """The saved values as Tensors, by the general rule (the reference engine's `saved_tensors`).
 
-        An array that is an input's data comes back as that input (the input at the same
-        position wins, since ops save their inputs in order: ``x * x.detach()``); the output's
-        array as a fresh Tensor pointing at this node (holding it makes no cycle); any other
-        array as a constant Tensor; other values as they are.
-        """
-        if self._saved is None:
-            raise_freed(self)
-        parents = self.parents
-        out = []
-        for k, value in enumerate(self._saved):
-            if k < len(parents) and parents[k]._array is value:
-                out.append(parents[k])
-            elif not isinstance(value, np.ndarray):
-                out.append(value)
-            else:
-                found = [t for t in parents if t._array is value]
-                if found:
-                    out.append(found[0])
-                elif value is self._out_data:
-                    out.append(Tensor._make(value, self))
-                else:
-                    out.append(Tensor._make(value, None))
-        return tuple(out)
+
+class AccumulateGrad:
+    """What `next_functions` shows for a leaf that requires grad: backward accumulates into its ``.grad``."""
+
+    def __init__(self, variable: Any) -> None:
+        self.variable = variable
 
     def name(self) -> str:
-        """The node's display name, e.g. ``MulBackward``."""
-        return type(self).__name__ + "Backward"
+        """``AccumulateGrad``, as PyTorch calls it."""
+        return "AccumulateGrad"
 
     def __repr__(self) -> str:
-        return f"<{self.name()}>"
+        return "<AccumulateGrad>"
 
-    @property
-    def released(self) -> bool:
-        """True once a backward without retain_graph has run through this node."""
-        return self._saved is None
+
+def apply_function(cls: type[Function], args: tuple[Any, ...]) -> Any:
+    """PyTorch's protocol for a user's Function: forward on Tensors under no_grad, then record the node.
+
+    Saved Tensors are kept as their arrays, so that the general rule of `unpack_saved` gives the
+    inputs back as the inputs and the output as the output (a node never holds its output).
+    """
+    if cls.array_backward:
+        raise TypeError(f"{cls.__name__}: array_backward is for Primitive subclasses (forward on numpy arrays)")
+    ctx = cls()
+    ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+    previous, mode.grad_enabled = mode.grad_enabled, False
+    try:
+        out = cls.forward(ctx, *args)
+    finally:
+        mode.grad_enabled = previous
+    if isinstance(out, (tuple, list)):
+        raise NotImplementedError(f"{cls.__name__}.forward returned {len(out)} outputs; a Function here has one output")
+    if not isinstance(out, Tensor):
+        out = Tensor._make(np.asarray(out), None)
+    dirty = getattr(ctx, "_dirty", ())
+    for d in dirty:
+        version.bump(d._array)
+    # Non-Tensor arguments stand in the graph as constants, so that backward's results line up.
+    parents = tuple(a if isinstance(a, Tensor) else Tensor._make(np.asarray(a if isinstance(a, (int, float)) else 0), None)
+                    for a in args)
+    if any(out is d for d in dirty):
+        if mode.grad_enabled and out.grad_fn is None and out._requires_grad:
+            raise RuntimeError(f"{cls.__name__}: a leaf Variable that requires grad has been used in an in-place operation.")
+        old = Tensor._make(out._array, out.grad_fn)  # the input as it was in the graph, before the write
+        old._requires_grad = out._requires_grad
+        parents = tuple(old if p is out else p for p in parents)
+    elif any(out is a for a in args):
+        out = Tensor._make(out._array, None)  # an input returned unchanged: a new Tensor on the same memory
+    ctx._saved = tuple(v._array if isinstance(v, Tensor) else v for v in ctx._saved or ())
+    differentiable = not any(out is o for o in getattr(ctx, "_non_differentiable", ()))
+    if previous and differentiable and any(ctx.needs_input_grad):
+        record(ctx, parents, out._array)
+        out.grad_fn = ctx
+        out._requires_grad = True
+    return out
+
+
+class DelayedError(Primitive):
+    """z = x, whose backward raises: marks a gradient computed by a `once_differentiable` backward."""
+
+    @staticmethod
+    def forward(ctx, x, g, message=""):
+        ctx.message = message
+        return x
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError(ctx.message)
+
+
+def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a Function's backward that is not itself differentiable (it may use numpy freely).
+
+    It runs without recording; with ``create_graph=True``, differentiating its results again
+    raises instead of giving a silently wrong (zero) second derivative, as in PyTorch.
+    """
+
+    def wrapper(ctx: Function, *grads: Any) -> Any:
+        recording, mode.grad_enabled = mode.grad_enabled, False
+        try:
+            results = backward(ctx, *grads)
+        finally:
+            mode.grad_enabled = recording
+        if not recording or not any(isinstance(g, Tensor) and g._requires_grad for g in grads):
+            return results
+        message = f"{type(ctx).__name__}.backward is once_differentiable: it cannot be differentiated again"
+        many = isinstance(results, tuple)
+        marked = tuple(None if r is None else DelayedError.apply(r, grads[0], message=message)
+                       for r in (results if many else (results,)))
+        return marked if many else marked[0]
+
+    wrapper.__name__ = getattr(backward, "__name__", "backward")
+    wrapper.__doc__ = backward.__doc__
+    return wrapper
 
 
 def output_array(ctx: Function, data: Any) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Sequence
 from typing import Any
@@ -10,6 +11,9 @@ from typing import Any
 # them, and each new node remembers them, so that the renderer can draw modules as clusters.
 module_stack: list[Any] = []
 _creation_number = operator.attrgetter("_seq")
+# The graph's clock: each new node, and each in-place write, gets the next number. Newest first
+# is a topological order; a write stamped after a node was made may have changed what it saved.
+next_creation_number = itertools.count().__next__
 
 
 class module_scope:  # noqa: N801 - used like a function, as contextlib's context managers are

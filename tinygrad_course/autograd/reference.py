@@ -1,6 +1,6 @@
 """The reference engine: backpropagation stated plainly, Tensors all the way. Read this one first.
 
-The fast engine (`engine.py` and `Function.apply`) gives the same results — the core test
+The fast engine (`engine.py` and `Primitive.apply`) gives the same results — the core test
 suite runs on both — and takes shortcuts that this file does without. Select this engine with
 ``tc.autograd.set_engine("reference")`` or ``TINYGRAD_COURSE_ENGINE=reference``.
 
@@ -23,12 +23,12 @@ import numpy as np
 
 from tinygrad_course.autograd import function, version
 from tinygrad_course.autograd.anomaly import check_finite
-from tinygrad_course.autograd.function import Function, explain_broadcast, output_array, raise_freed, record
+from tinygrad_course.autograd.function import Function, Primitive, explain_broadcast, output_array, raise_freed, record
 from tinygrad_course.autograd.grad_mode import mode, set_grad_enabled
 from tinygrad_course.autograd.graph import run_hooks, sum_to_shape, topological_order
 
 
-def apply(cls: type[Function], *inputs: Any, **kwargs: Any) -> Any:
+def apply(cls: type[Primitive], *inputs: Any, **kwargs: Any) -> Any:
     """z = cls(inputs): forward on the arrays; in grad mode the node ctx is recorded as z.grad_fn."""
     ctx = cls()
     ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)

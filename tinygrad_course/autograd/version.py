@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.autograd.function import Function, next_creation_number
+from tinygrad_course.autograd.graph import next_creation_number
 
 # The creation number of the latest in-place write anywhere; nodes made after it need no check.
 last_write = -1
@@ -67,7 +67,7 @@ def version_of(array: np.ndarray) -> int:
     return 0 if counter is None else counter.version
 
 
-def check_saved(node: Function) -> None:
+def check_saved(node: Any) -> None:
     """Raise PyTorch's error if a value `node` saved (or, for a view op, its output) was written after the node was made."""
     values: list[Any] = list(node._saved or ())
     if node._out_data is not None and node._out_data.base is not None:

@@ -1,1 +1,1 @@
-"""One Function subclass per primitive op, grouped by kind."""
+"""One Primitive (a Function on numpy arrays) per op, grouped by kind; ops/_kernels.py holds the tricks."""

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.function import Primitive
 
 Pair = tuple[int, int]
 
@@ -40,7 +40,7 @@ def windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
     return v.transpose(0, 1, 4, 5, 2, 3)
 
 
-class Im2col(Function):
+class Im2col(Primitive):
     """z = the receptive fields of x (N, C, H, W) as (N, C, kh, kw, OH, OW); ∂c/∂x = col2im(g)."""
 
     @staticmethod
@@ -70,7 +70,7 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair,
     return out[:, :, ph : ph + h, pw : pw + w]
 
 
-class Col2im(Function):
+class Col2im(Primitive):
     """z = cols (N, C, kh, kw, OH, OW) summed back onto x's pixels (N, C, H, W); ∂c/∂cols = im2col(g)."""
 
     @staticmethod
@@ -84,7 +84,7 @@ class Col2im(Function):
         return Im2col.apply(g, kernel=kernel, stride=stride, padding=padding, dilation=dilation)
 
 
-class Conv2d(Function):
+class Conv2d(Primitive):
     """z[n, o] = b[o] + Σ_{c,i,j} W[o, c, i, j] · x_pad[n, c, s·y + d·i, s·x + d·j] (cross-correlation).
 
     Computed per image n and group g as one GEMM: Z_n,g = W_g X_col,n,g + b, with X_col the

@@ -10,11 +10,11 @@ import math
 
 import numpy as np
 
-from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.function import Primitive
 from tinygrad_course.ops._kernels import relu_mask
 
 
-class Add(Function):
+class Add(Primitive):
     """z = x + y; ∂c/∂x = g, ∂c/∂y = g."""
 
     broadcasts = True
@@ -29,7 +29,7 @@ class Add(Function):
         return g, g
 
 
-class Sub(Function):
+class Sub(Primitive):
     """z = x − y; ∂c/∂x = g, ∂c/∂y = −g."""
 
     broadcasts = True
@@ -44,7 +44,7 @@ class Sub(Function):
         return g, (-g if ctx.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class Mul(Primitive):
     """z = x · y; ∂c/∂x = g · y, ∂c/∂y = g · x."""
 
     broadcasts = True
@@ -62,7 +62,7 @@ class Mul(Function):
         return (g * y if nx else None), (g * x if ny else None)
 
 
-class Div(Function):
+class Div(Primitive):
     """z = x / y; ∂c/∂x = g / y, ∂c/∂y = −g · x / y²."""
 
     broadcasts = True
@@ -80,7 +80,7 @@ class Div(Function):
         return (g / y if nx else None), (-g * x / (y * y) if ny else None)
 
 
-class Neg(Function):
+class Neg(Primitive):
     """z = −x; ∂c/∂x = −g."""
 
     array_backward = True
@@ -94,7 +94,7 @@ class Neg(Function):
         return -g
 
 
-class Pow(Function):
+class Pow(Primitive):
     """z = x^y; ∂c/∂x = g · y · x^(y−1), ∂c/∂y = g · z · ln x."""
 
     broadcasts = True
@@ -114,7 +114,7 @@ class Pow(Function):
         return gx, gy
 
 
-class Exp(Function):
+class Exp(Primitive):
     """z = eˣ; ∂c/∂x = g · z (the output is saved, not recomputed)."""
 
     array_backward = True
@@ -131,7 +131,7 @@ class Exp(Function):
         return g * out
 
 
-class Log(Function):
+class Log(Primitive):
     """z = ln x; ∂c/∂x = g / x."""
 
     array_backward = True
@@ -147,7 +147,7 @@ class Log(Function):
         return g / x
 
 
-class Sqrt(Function):
+class Sqrt(Primitive):
     """z = √x; ∂c/∂x = g / (2z)."""
 
     array_backward = True
@@ -164,7 +164,7 @@ class Sqrt(Function):
         return g / (out * 2.0)
 
 
-class Sin(Function):
+class Sin(Primitive):
     """z = sin x; ∂c/∂x = g · cos x."""
 
     @staticmethod
@@ -178,7 +178,7 @@ class Sin(Function):
         return g * x.cos()
 
 
-class Cos(Function):
+class Cos(Primitive):
     """z = cos x; ∂c/∂x = −g · sin x."""
 
     @staticmethod
@@ -192,7 +192,7 @@ class Cos(Function):
         return -g * x.sin()
 
 
-class Tanh(Function):
+class Tanh(Primitive):
     """z = tanh x; ∂c/∂x = g · (1 − z²)."""
 
     array_backward = True
@@ -209,7 +209,7 @@ class Tanh(Function):
         return g * (1.0 - out * out)
 
 
-class Sigmoid(Function):
+class Sigmoid(Primitive):
     """z = σ(x) = 1 / (1 + e⁻ˣ); ∂c/∂x = g · z (1 − z)."""
 
     array_backward = True
@@ -227,7 +227,7 @@ class Sigmoid(Function):
         return g * out * (1.0 - out)
 
 
-class Relu(Function):
+class Relu(Primitive):
     """z = max(x, 0); ∂c/∂x = g · 1[x > 0]."""
 
     array_backward = True
@@ -244,7 +244,7 @@ class Relu(Function):
         return g * relu_mask(ctx.out)
 
 
-class Abs(Function):
+class Abs(Primitive):
     """z = |x|; ∂c/∂x = g · sign(x) (0 at x = 0, like PyTorch)."""
 
     @staticmethod
@@ -258,7 +258,7 @@ class Abs(Function):
         return g * np.sign(x._array).astype(g._array.dtype)
 
 
-class Erf(Function):
+class Erf(Primitive):
     """z = erf x = (2/√π)∫₀ˣ e^(−t²) dt; ∂c/∂x = g · (2/√π) e^(−x²)."""
 
     # numpy has no erf; math.erf is exact to double precision, applied element by element.
@@ -275,7 +275,7 @@ class Erf(Function):
         return g * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
-class Clamp(Function):
+class Clamp(Primitive):
     """z = min(max(x, lo), hi); ∂c/∂x = g · 1[lo ≤ x ≤ hi]."""
 
     @staticmethod
@@ -295,7 +295,7 @@ class Clamp(Function):
         return g * inside.astype(g._array.dtype)
 
 
-class Maximum(Function):
+class Maximum(Primitive):
     """z = max(x, y); ∂c/∂x = g · (1[x > y] + ½·1[x = y]) (ties split the gradient, like PyTorch)."""
 
     broadcasts = True
@@ -312,7 +312,7 @@ class Maximum(Function):
         return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
 
 
-class Minimum(Function):
+class Minimum(Primitive):
     """z = min(x, y); ∂c/∂x = g · (1[x < y] + ½·1[x = y])."""
 
     broadcasts = True
@@ -329,7 +329,7 @@ class Minimum(Function):
         return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
 
 
-class Where(Function):
+class Where(Primitive):
     """z = x where cond else y; ∂c/∂x = g · 1[cond], ∂c/∂y = g · 1[¬cond] (cond gets no gradient)."""
 
     broadcasts = True
@@ -347,7 +347,7 @@ class Where(Function):
         return None, gx, gy
 
 
-class Cast(Function):
+class Cast(Primitive):
     """z = x converted to another dtype; ∂c/∂x = g converted back."""
 
     @staticmethod

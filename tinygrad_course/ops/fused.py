@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.function import Primitive
 from tinygrad_course.ops._kernels import minus_one_hot
 from tinygrad_course.ops.movement import IndexAdd
 
 
-class Linear(Function):
+class Linear(Primitive):
     """z = a Wᵀ + b (a: (…, in), W: (out, in), b: (out,)).
 
     ∂c/∂a = δ W (eq. 2), ∂c/∂W = δᵀ a (eq. 3), ∂c/∂b = Σ_batch δ (eq. 4).
@@ -31,7 +31,7 @@ class Linear(Function):
         return z
 
     # The formulas below are matrix products, reshapes and a sum, which mean the same on numpy
-    # arrays as on Tensors: a plain backward runs them on the arrays (see Function).
+    # arrays as on Tensors: a plain backward runs them on the arrays (see Primitive).
     array_backward = True
 
     @staticmethod
@@ -48,7 +48,7 @@ class Linear(Function):
         return ga, gw, (g2.sum(0) if needs[2] else None)
 
 
-class SoftmaxCrossEntropy(Function):
+class SoftmaxCrossEntropy(Primitive):
     """ℓᵢ = −Σₖ qᵢₖ log pᵢₖ with p = softmax(z) along dim 1 of z (M, C); q is a constant (M, C).
 
     q holds the (weighted, smoothed) targets; ∂ℓᵢ/∂zᵢₖ = (Σₖ qᵢₖ) pᵢₖ − qᵢₖ, which is the
@@ -98,7 +98,7 @@ class SoftmaxCrossEntropy(Function):
         return delta * (g.reshape(-1, 1) if ctx.scale is None else g * ctx.scale)
 
 
-class Softplus(Function):
+class Softplus(Primitive):
     """z = log(1 + eˣ), computed as logaddexp(0, x) (no overflow); ∂c/∂x = g · σ(x)."""
 
     @staticmethod
@@ -112,7 +112,7 @@ class Softplus(Function):
         return g * x.sigmoid()
 
 
-class Embedding(Function):
+class Embedding(Primitive):
     """z = W[idx] (rows gathered); ∂c/∂W = zeros with g added at idx, except at padding_idx."""
 
     @staticmethod
@@ -128,7 +128,7 @@ class Embedding(Function):
         return IndexAdd.apply(g, index=ctx.idx, shape=ctx.shape)
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Primitive):
     """ℓ = −[y log x + (1 − y) log(1 − x)] with each log clamped at −100 (as PyTorch, so ℓ is finite).
 
     ∂ℓ/∂x = (x − y) / max(x (1 − x), 10⁻¹²), ∂ℓ/∂y = log(1 − x) − log x (both logs clamped).

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.function import Primitive
 
 
-class MatMul(Function):
+class MatMul(Primitive):
     """z = x @ y (≥ 2-D, batch dims broadcast); ∂c/∂x = g @ yᵀ, ∂c/∂y = xᵀ @ g.
 
     In the lecture's notation, for z = a W: ∂c/∂W = aᵀ δ (eq. 3) and ∂c/∂a = δ Wᵀ (eq. 2).

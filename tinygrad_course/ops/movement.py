@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.autograd import function
-from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.function import Primitive
 from tinygrad_course.autograd.graph import sum_to_shape
 
 
@@ -24,7 +24,7 @@ def _is_basic(index: Any) -> bool:
     )
 
 
-class Reshape(Function):
+class Reshape(Primitive):
     """z = x viewed with a new shape (same elements, row-major order); ∂c/∂x = g reshaped back."""
 
     @staticmethod
@@ -37,7 +37,7 @@ class Reshape(Function):
         return g.reshape(ctx.in_shape)
 
 
-class Permute(Function):
+class Permute(Primitive):
     """z = x with dims reordered (zᵢⱼ… = x at permuted index); ∂c/∂x = g with the inverse order."""
 
     @staticmethod
@@ -50,7 +50,7 @@ class Permute(Function):
         return g.permute(tuple(np.argsort(ctx.axes)))
 
 
-class Expand(Function):
+class Expand(Primitive):
     """z = x broadcast to a larger shape (a view); ∂c/∂x = g summed over the broadcast dims."""
 
     @staticmethod
@@ -63,7 +63,7 @@ class Expand(Function):
         return sum_to_shape(g, ctx.in_shape, ctx)
 
 
-class GetItem(Function):
+class GetItem(Primitive):
     """z = x[index] (basic or advanced); ∂c/∂x = zeros with g added at the index (repeats accumulate)."""
 
     @staticmethod
@@ -77,7 +77,7 @@ class GetItem(Function):
         return IndexAdd.apply(g, index=ctx.index, shape=ctx.in_shape)
 
 
-class IndexAdd(Function):
+class IndexAdd(Primitive):
     """z = zeros(shape) with x added at `index` (np.add.at, so repeated indices add up); ∂c/∂x = g[index]."""
 
     @staticmethod
@@ -95,7 +95,21 @@ class IndexAdd(Function):
         return GetItem.apply(g, index=ctx.index)
 
 
-class SetItem(Function):
+class Clone(Primitive):
+    """z = a copy of x (its own memory); ∂c/∂x = g."""
+
+    array_backward = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class SetItem(Primitive):
     """z = x with z[index] = v (v broadcast to x[index]); ∂c/∂x = g with zeros at index, ∂c/∂v = g[index].
 
     The out-of-place form of ``x[index] = v``: Tensor.__setitem__ writes z back into x.
@@ -116,7 +130,7 @@ class SetItem(Function):
         return gx, (GetItem.apply(g, index=ctx.index) if nv else None)
 
 
-class Cat(Function):
+class Cat(Primitive):
     """z = the inputs joined along `axis`; ∂c/∂xₖ = the k-th slice of g."""
 
     @staticmethod
@@ -137,7 +151,7 @@ class Cat(Function):
         return tuple(grads)
 
 
-class Pad(Function):
+class Pad(Primitive):
     """z = x with `widths` ((before, after) per dim) of constant `value` around it; ∂c/∂x = the middle of g."""
 
     @staticmethod
@@ -150,7 +164,7 @@ class Pad(Function):
         return g[ctx.index]
 
 
-class Flip(Function):
+class Flip(Primitive):
     """z = x reversed along `axes`; ∂c/∂x = g reversed along the same axes."""
 
     @staticmethod

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tinygrad_course.autograd.function import Function
+from tinygrad_course.autograd.function import Primitive
 from tinygrad_course.ops.movement import Expand, Reshape
 
 
@@ -19,7 +19,7 @@ def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[i
     return tuple(1 if d in axis else n for d, n in enumerate(shape))
 
 
-class Sum(Function):
+class Sum(Primitive):
     """z = Σ_axis x; ∂c/∂x = g broadcast back over the summed dims."""
 
     @staticmethod
@@ -35,7 +35,7 @@ class Sum(Function):
         return Expand.apply(kept, shape=ctx.in_shape)
 
 
-class Amax(Function):
+class Amax(Primitive):
     """z = max_axis x; ∂c/∂x = g · 1[x = z] / #ties (ties split the gradient evenly)."""
 
     @staticmethod
@@ -51,7 +51,7 @@ class Amax(Function):
         return _spread_over_ties(ctx, g)
 
 
-class Amin(Function):
+class Amin(Primitive):
     """z = min_axis x; ∂c/∂x = g · 1[x = z] / #ties."""
 
     @staticmethod
@@ -73,7 +73,7 @@ def _spread_over_ties(ctx, g):
     return g.reshape(_kept_shape(ctx.in_shape, ctx.axis)) * weight.astype(g.dtype)
 
 
-class Prod(Function):
+class Prod(Primitive):
     """z = Π_axis x; ∂c/∂xᵢ = g · Π_{j≠i} xⱼ (= g · z / xᵢ when no xᵢ is zero)."""
 
     @staticmethod

@@ -17,6 +17,7 @@ from tinygrad_course.autograd.function import explain_broadcast
 from tinygrad_course.autograd.grad_mode import mode
 from tinygrad_course.ops.elementwise import Add, Cast, Div, Mul, Neg, Pow, Sub
 from tinygrad_course.ops.matmul import MatMul
+from tinygrad_course.ops.movement import Clone
 from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor.inplace_methods import InplaceMethods
 from tinygrad_course.tensor.math_methods import MathMethods, promote
@@ -329,6 +330,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         if not isinstance(value, (Tensor, np.ndarray)):
             raise TypeError(f"data: assign a Tensor (or a numpy array), got {type(value).__name__}")
         self._array = value._array if isinstance(value, Tensor) else value
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory, still in the graph (∂clone/∂self = 1)."""
+        return Clone.apply(self)
 
     def detach(self) -> Tensor:
         """The same data (shared) cut off from the graph: requires_grad=False, no grad_fn."""
