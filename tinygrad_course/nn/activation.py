@@ -12,13 +12,18 @@ class ReLU(Module):
     """g(z) = max(z, 0)."""
 
     def __init__(self, inplace: bool = False) -> None:
-        """`inplace` is accepted for compatibility; the op is never in place."""
+        """inplace=True overwrites the input with the result (as PyTorch's, where allowed)."""
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         """max(z, 0)."""
+        if self.inplace:
+            return input.relu_()
         return Relu.apply(input)  # what input.relu() does, one call shorter on every step
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class Tanh(Module):
@@ -48,10 +53,10 @@ class LeakyReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """z or negative_slope · z."""
-        return input.leaky_relu(self.negative_slope)
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class GELU(Module):

@@ -36,13 +36,13 @@ __all__ = [
 
 # ---------------------------------------------------------------------- activations
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
-    """max(x, 0); ∂/∂x = 1[x > 0]. (`inplace` is accepted for compatibility and ignored.)"""
-    return input.relu()
+    """max(x, 0); ∂/∂x = 1[x > 0]. With inplace=True, input itself is overwritten and returned."""
+    return input.relu_() if inplace else input.relu()
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x for x > 0, else negative_slope · x."""
-    return input.leaky_relu(negative_slope)
+    """x for x > 0, else negative_slope · x (inplace=True: written into input and returned)."""
+    return input.leaky_relu_(negative_slope) if inplace else input.leaky_relu(negative_slope)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:
@@ -121,9 +121,12 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     if not training or p == 0.0:
         return input
     if p == 1.0:
-        return input * 0.0
-    keep = _random.generator().random(input.shape) >= p
-    mask = keep.astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+        mask = np.zeros(input.shape, dtype=input.dtype)
+    else:
+        keep = _random.generator().random(input.shape) >= p
+        mask = keep.astype(input.dtype) * np.asarray(1.0 / (1.0 - p), dtype=input.dtype)
+    if inplace:
+        return input.mul_(Tensor._make(mask, None))
     return input * Tensor._make(mask, None)
 
 

@@ -108,8 +108,8 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        """F.dropout(input, p, self.training)."""
-        return F.dropout(input, self.p, self.training)
+        """F.dropout(input, p, self.training, inplace)."""
+        return F.dropout(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

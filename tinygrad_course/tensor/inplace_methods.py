@@ -158,6 +158,10 @@ class InplaceMethods:
         """self ← max(self, 0), in place."""
         return self._write("relu_", lambda old: old.relu())
 
+    def leaky_relu_(self, negative_slope: float = 0.01) -> Tensor:
+        """self ← self where positive, else negative_slope · self, in place."""
+        return self._write("leaky_relu_", lambda old: old.leaky_relu(negative_slope))
+
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         """self ← self limited to [min, max], in place."""
         return self._write("clamp_", lambda old: old.clamp(min, max))
