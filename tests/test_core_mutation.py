@@ -293,6 +293,21 @@ def test_a_saved_output_written_in_place_and_a_stale_view_raise() -> None:
         v.sum().backward()
 
 
+def test_values_read_from_the_context_are_version_checked_too() -> None:
+    # relu keeps its output for the mask, where keeps its condition: writes to them are refused
+    x = leaf([-1.0, 2.0])
+    h = x * 1.0
+    r = h.relu()
+    r.add_(5.0)
+    with pytest.raises(RuntimeError, match=rf"{MODIFIED}: \[float64 \[2\]\], its output of ReluBackward"):
+        r.sum().backward()
+    cond = tc.tensor([True, False])
+    w = tc.where(cond, x, 0.0)
+    cond.fill_(True)
+    with pytest.raises(RuntimeError, match=rf"{MODIFIED}: \[bool \[2\]\], saved value 0 of WhereBackward"):
+        w.sum().backward()
+
+
 def test_versions_are_shared_by_views_and_detach_and_count_every_write() -> None:
     t = tc.zeros(4)
     view, det = t[1:3], t.detach()

@@ -46,18 +46,23 @@ def root_of(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def bump(array: np.ndarray) -> None:
-    """Record an in-place write into `array`'s memory: version + 1, stamped with the clock."""
+def bump(*arrays: np.ndarray) -> None:
+    """Record an in-place write into each array's memory: version + 1, stamped with the clock.
+
+    One call for many arrays (an optimizer step writes every parameter): it runs every step.
+    """
     global last_write
-    root = root_of(array)
-    counter = _counters.get(id(root))
-    if counter is None:
-        counter = _counters[id(root)] = Counter(root)
-    counter.version += 1
     stamp = next_creation_number()
-    counter.stamps.append(stamp)
-    if len(counter.stamps) > 2 * _KEEP:
-        del counter.stamps[:-_KEEP]
+    for array in arrays:
+        root = array if array.base is None else root_of(array)
+        counter = _counters.get(id(root))
+        if counter is None:
+            counter = _counters[id(root)] = Counter(root)
+        counter.version += 1
+        stamps = counter.stamps
+        stamps.append(stamp)
+        if len(stamps) > 2 * _KEEP:
+            del stamps[:-_KEEP]
     last_write = stamp
 
 

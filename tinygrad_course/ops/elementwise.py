@@ -235,8 +235,10 @@ class Relu(Primitive):
     @staticmethod
     def forward(ctx, x):
         out = np.maximum(x, 0)
-        # relu'' = 0, so backward needs only the array, never a Tensor of the graph.
+        # relu'' = 0, so backward needs only the array, never a Tensor of the graph; saving it
+        # too lets backward refuse an output that was written in place since.
         ctx.out = out
+        ctx.save_for_backward(out)
         return out
 
     @staticmethod
@@ -337,6 +339,7 @@ class Where(Primitive):
     @staticmethod
     def forward(ctx, cond, x, y):
         ctx.cond = cond
+        ctx.save_for_backward(cond)  # not read by backward: saved so that a later write to cond is refused
         return np.where(cond, x, y)
 
     @staticmethod

@@ -268,9 +268,8 @@ class Optimizer:
                 self._reference_group(group)
             else:
                 self._update_group(group)
-            for p in group["params"]:
-                if p.grad is not None:  # written in place: a graph made before this step must not use p
-                    version.bump(p._array)
+            # written in place: a graph made before this step must not use the old values
+            version.bump(*[p._array for p in group["params"] if p.grad is not None])
         return loss
 
     def _update_group(self, group: dict[str, Any]) -> None:
