@@ -136,3 +136,55 @@ def test_losses_values_and_gradients(name, ours, theirs) -> None:
     ya.backward()
     yb.backward()
     np.testing.assert_allclose(a.grad._array, b.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _rebased(lib, x):
+    """The same in-place program for both libraries (only the module differs)."""
+    y = x * 2
+    y += 1
+    y[0] = 0.0
+    y.mul_(x)
+    y.masked_fill_(y > 8, 3.0)
+    z = y.clamp_(-1.0, 5.0) * x
+    w = lib.zeros(4, dtype=x.dtype)
+    w[1:3] = z[1:3] * 2
+    w.add_(x, alpha=0.5)
+    return (w * w).sum()
+
+
+def test_in_place_programs_give_pytorchs_values_and_gradients() -> None:
+    a, b = pair((4,), seed=3, positive=True)
+    ya, yb = _rebased(tc, a), _rebased(torch, b)
+    ya.backward()
+    yb.backward()
+    np.testing.assert_allclose(ya.item(), yb.item(), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("write", ["setitem", "zero_", "fill_", "copy_", "view", "add_"])
+def test_version_errors_where_pytorch_raises_them(write) -> None:
+    for lib, x in zip((tc, torch), pair((2,), seed=4)):
+        y = x * 2
+        z = (y * y).sum()
+        with lib.no_grad():
+            {"setitem": lambda: y.__setitem__(0, 100.0), "zero_": y.zero_, "fill_": lambda: y.fill_(3.0),
+             "copy_": lambda: y.copy_(lib.ones(2, dtype=y.dtype)), "view": lambda: y[0:1].add_(5.0),
+             "add_": lambda: y.add_(1.0)}[write]()
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            z.backward()
+
+
+def test_leaf_rule_and_manual_updates_like_pytorch() -> None:
+    for lib, w in zip((tc, torch), pair((3,), seed=5)):
+        with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place operation"):
+            w.add_(1.0)
+        (w * w).sum().backward()
+        with lib.no_grad():
+            w -= 0.5 * w.grad
+        assert w.requires_grad and w.is_leaf and w._version == 1
+    a, b = pair((3,), seed=5)
+    for t in (a, b):
+        (t * t).sum().backward()
+        with (tc if t is a else torch).no_grad():
+            t -= 0.5 * t.grad
+    np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-15)
