@@ -167,9 +167,18 @@ def test_version_errors_where_pytorch_raises_them(write) -> None:
         y = x * 2
         z = (y * y).sum()
         with lib.no_grad():
-            {"setitem": lambda: y.__setitem__(0, 100.0), "zero_": y.zero_, "fill_": lambda: y.fill_(3.0),
-             "copy_": lambda: y.copy_(lib.ones(2, dtype=y.dtype)), "view": lambda: y[0:1].add_(5.0),
-             "add_": lambda: y.add_(1.0)}[write]()
+            if write == "setitem":
+                y[0] = 100.0
+            elif write == "zero_":
+                y.zero_()
+            elif write == "fill_":
+                y.fill_(3.0)
+            elif write == "copy_":
+                y.copy_(lib.ones(2, dtype=y.dtype))
+            elif write == "view":
+                y[0:1].add_(5.0)
+            else:
+                y.add_(1.0)
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             z.backward()
 
