@@ -29,7 +29,7 @@ def _rng(generator: np.random.Generator | None) -> np.random.Generator:
 
 
 def _float(array: np.ndarray, dtype: Any) -> Tensor:
-    return Tensor._make(array.astype(dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)), None)
+    return Tensor._make(array.astype(dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)), None)
 
 
 def polynomial_regression(

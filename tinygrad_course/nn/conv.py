@@ -47,7 +47,7 @@ class Conv2d(Module):
         self.padding_mode = padding_mode
         if padding == "same" and self.stride != (1, 1):
             raise ValueError(f"Conv2d: padding='same' is not supported for strided convolutions (stride {self.stride})")
-        dtype = dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+        dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
         self.weight = Parameter(np.zeros((out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
         if bias:
             self.bias = Parameter(np.zeros(out_channels, dtype=dtype))

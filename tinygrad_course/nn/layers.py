@@ -19,7 +19,7 @@ from tinygrad_course.tensor import Tensor, dtypes
 
 
 def _empty(*shape: int, dtype: Any = None) -> Parameter:
-    return Parameter(np.zeros(shape, dtype=dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)))
+    return Parameter(np.zeros(shape, dtype=dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)))
 
 
 class Identity(Module):
@@ -187,7 +187,7 @@ class _BatchNorm(Module):
 
 
 def _float(dtype: Any) -> np.dtype:
-    return dtypes.get_default_dtype() if dtype is None else np.dtype(dtype)
+    return dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
 
 
 class BatchNorm1d(_BatchNorm):

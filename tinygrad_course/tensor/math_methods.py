@@ -46,6 +46,22 @@ class MathMethods:
         """ln x; ∂/∂x = 1/x."""
         return Log.apply(self._floating("log"))
 
+    def log2(self) -> Tensor:
+        """log₂ x = ln x / ln 2; ∂/∂x = 1 / (x ln 2)."""
+        return self.log() * (1.0 / math.log(2.0))
+
+    def log10(self) -> Tensor:
+        """log₁₀ x = ln x / ln 10; ∂/∂x = 1 / (x ln 10)."""
+        return self.log() * (1.0 / math.log(10.0))
+
+    def square(self) -> Tensor:
+        """x²; ∂/∂x = 2x."""
+        return self * self
+
+    def rsqrt(self) -> Tensor:
+        """1/√x; ∂/∂x = −½ x^(−3/2)."""
+        return 1.0 / self.sqrt()
+
     def sqrt(self) -> Tensor:
         """√x; ∂/∂x = 1/(2√x)."""
         return Sqrt.apply(self._floating("sqrt"))

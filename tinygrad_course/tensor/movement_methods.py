@@ -107,6 +107,14 @@ class MovementMethods:
         target_t = tuple(target)
         return self if target_t == self.shape else Expand.apply(self, shape=target_t)
 
+    def view_as(self, other: Tensor) -> Tensor:
+        """Reshaped to other's shape."""
+        return self.reshape(other.shape)
+
+    def reshape_as(self, other: Tensor) -> Tensor:
+        """Reshaped to other's shape."""
+        return self.reshape(other.shape)
+
     def expand_as(self, other: Tensor) -> Tensor:
         """Expanded to other's shape."""
         return self.expand(other.shape)

@@ -33,12 +33,14 @@ class ReduceMethods:
 
     __slots__ = ()
 
-    def sum(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None) -> Tensor:
-        """Σ over `dim` (all elements if None); ∂/∂x = 1 broadcast back."""
+    def sum(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None, keepdims: bool | None = None) -> Tensor:
+        """Σ over `dim` (all elements if None); ∂/∂x = 1 broadcast back. (`keepdims` is numpy's name, accepted as PyTorch does.)"""
+        keepdim = keepdim if keepdims is None else keepdims
         return Sum.apply(self, axis=self._dims(dim, axis, "sum"), keepdim=keepdim)
 
-    def mean(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None) -> Tensor:
+    def mean(self, dim: Dim = None, keepdim: bool = False, *, axis: Dim = None, keepdims: bool | None = None) -> Tensor:
         """(1/n) Σ over `dim`; ∂/∂x = 1/n."""
+        keepdim = keepdim if keepdims is None else keepdims
         dims = self._dims(dim, axis, "mean")
         n = self._count(dims)
         return self._floating("mean").sum(dims, keepdim) / n

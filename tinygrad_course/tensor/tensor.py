@@ -18,10 +18,11 @@ from tinygrad_course.autograd.grad_mode import mode
 from tinygrad_course.ops.elementwise import Add, Cast, Div, Mul, Neg, Pow, Sub
 from tinygrad_course.ops.matmul import MatMul
 from tinygrad_course.ops.movement import Clone
+from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor.inplace_methods import InplaceMethods
 from tinygrad_course.tensor.math_methods import MathMethods, promote
-from tinygrad_course.tensor.movement_methods import MovementMethods
+from tinygrad_course.tensor.movement_methods import MovementMethods, shape_arg
 from tinygrad_course.tensor.reduce_methods import Dim, ReduceMethods
 
 
@@ -119,7 +120,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         """Make a leaf tensor from numbers, nested lists, a numpy array (copied) or a Tensor."""
-        self._array = _to_array(data, None if dtype is None else np.dtype(dtype))
+        self._array = _to_array(data, None if dtype is None else dtypes.as_dtype(dtype, "Tensor"))
         self.grad = None
         self.grad_fn = None
         self._hooks = None
@@ -370,14 +371,105 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         return remove
 
     # ----------------------------------------------------------------- dtype
-    def to(self, dtype: Any) -> Tensor:
-        """This tensor converted to `dtype` (differentiable between floating dtypes)."""
-        d = np.dtype(dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """This tensor with another dtype: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``.
+
+        The device is always the CPU (anything else raises); the result is this tensor itself when
+        nothing changes (``copy=True`` forces a copy). Differentiable between floating dtypes.
+        """
+        dtype, where, copy = kwargs.pop("dtype", None), kwargs.pop("device", None), kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}; accepted: dtype, device, copy, non_blocking")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device_.device)):
+                where = a
+            elif not isinstance(a, bool):
+                dtype = a
+        device_.check(where, "to")
+        out = self if dtype is None else self._cast(dtype)
+        return out.clone() if copy and out is self else out
+
+    def _cast(self, dtype: Any) -> Tensor:
+        d = dtypes.as_dtype(dtype, "to")
         if d == self._array.dtype:
             return self
         if self.requires_grad and d.kind != "f":
             return Tensor._make(self._array.astype(d), None)
         return Cast.apply(self, dtype=d)
+
+    @property
+    def device(self) -> device_.device:
+        """Where the values live: always the CPU here (``device(type='cpu')``)."""
+        return device_.CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        """False: there is only the CPU."""
+        return False
+
+    def cpu(self) -> Tensor:
+        """This tensor (it is on the CPU already)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Tensor:
+        """Refused with a clear error: there is only the CPU."""
+        device_.check("cuda" if device is None else device, "cuda")
+        return self
+
+    def contiguous(self) -> Tensor:
+        """This tensor, or a copy in C order (values, graph and dtype unchanged)."""
+        return self if self._array.flags.c_contiguous else self.clone()
+
+    def type(self, dtype: Any = None) -> Any:
+        """With a dtype, this tensor converted to it; without, the dtype's name ('torch.FloatTensor' style, as PyTorch)."""
+        if dtype is None:
+            names = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+                     "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+            return f"torch.{names[self.dtype.name]}Tensor"
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """This tensor converted to other's dtype."""
+        return self.to(other.dtype)
+
+    def nelement(self) -> int:
+        """The number of elements (PyTorch's other name for numel)."""
+        return int(self._array.size)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self._array.itemsize)
+
+    def new_tensor(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A new tensor from data, with this tensor's dtype unless given."""
+        return Tensor(data, dtype=self.dtype if dtype is None else dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Zeros of the given size, with this tensor's dtype unless given."""
+        return self._new(np.zeros, size, dtype, requires_grad)
+
+    def new_ones(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """Ones of the given size, with this tensor's dtype unless given."""
+        return self._new(np.ones, size, dtype, requires_grad)
+
+    def new_empty(self, *size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """A tensor of the given size (zeros here: never uninitialised memory), this tensor's dtype unless given."""
+        return self._new(np.zeros, size, dtype, requires_grad)
+
+    def new_full(self, size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+        """`fill_value` in the given size, with this tensor's dtype unless given."""
+        d = self.dtype if dtype is None else dtypes.as_dtype(dtype, "new_full")
+        out = Tensor._make(np.full(shape_arg((size,)), fill_value, dtype=d), None)
+        return out.requires_grad_() if requires_grad else out
+
+    def _new(self, fill: Any, size: tuple[Any, ...], dtype: Any, requires_grad: bool) -> Tensor:
+        d = self.dtype if dtype is None else dtypes.as_dtype(dtype, "new")
+        out = Tensor._make(fill(shape_arg(size), dtype=d), None)
+        return out.requires_grad_() if requires_grad else out
 
     def float(self) -> Tensor:
         """Converted to float32."""
@@ -494,6 +586,12 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
     def neg(self) -> Tensor:
         """−self."""
         return -self
+
+    def mm(self, other: Any) -> Tensor:
+        """The product of two matrices (2-D only, as PyTorch's mm)."""
+        if self.ndim != 2 or getattr(other, "ndim", 0) != 2:
+            raise RuntimeError(f"mm: both operands must be matrices (2-D), got shapes {self.shape} and {getattr(other, 'shape', ())}")
+        return self.matmul(other)
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with numpy's rules: 1-D operands are promoted, batch dims broadcast."""
