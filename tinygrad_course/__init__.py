@@ -7,6 +7,7 @@
     tensor([2., 4., 6.])
 """
 
+# ruff: noqa: A001, A004 - PyTorch's names (tc.float, tc.abs, tc.sum, …) shadow Python builtins here
 # The public names. Each layer imports only the layers below it (autograd knows no Tensor; the
 # tensor package registers its class with autograd when it is imported), so the order of these
 # lines does not matter; tests/test_core_layout.py checks the layering.
@@ -19,6 +20,7 @@ from tinygrad_course.autograd import (
     grad,
     gradcheck,
     gradgradcheck,
+    inference_mode,
     is_grad_enabled,
     no_grad,
     set_grad_enabled,
@@ -44,39 +46,118 @@ from tinygrad_course.tensor.creation import (
     zeros,
     zeros_like,
 )
+from tinygrad_course.tensor.device import accelerator, backends, cuda, device
 from tinygrad_course.tensor.dtypes import (
     bool_,
+    double,
     float16,
     float32,
     float64,
     get_default_dtype,
+    half,
+    int8,
+    int16,
     int32,
     int64,
+    long,
     set_default_dtype,
+    short,
+    uint8,
+)
+from tinygrad_course.tensor.functions import (
+    abs,
+    add,
+    all,
+    allclose,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    chunk,
+    clamp,
+    clip,
+    clone,
+    cos,
+    detach,
+    div,
+    empty,
+    empty_like,
+    eq,
+    equal,
+    erf,
+    exp,
+    flatten,
+    flip,
+    ge,
+    gt,
+    is_floating_point,
+    is_tensor,
+    isclose,
+    isfinite,
+    isnan,
+    le,
+    log,
+    log2,
+    log10,
+    log_softmax,
+    logsumexp,
+    lt,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mm,
+    mul,
+    ne,
+    neg,
+    norm,
+    numel,
+    permute,
+    pow,
+    prod,
+    relu,
+    reshape,
+    rsqrt,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    std,
+    sub,
+    sum,
+    swapaxes,
+    t,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
 )
 from tinygrad_course.tensor.random import initial_seed, manual_seed
 
-
-def maximum(input: Tensor, other: Tensor) -> Tensor:
-    """Elementwise max(input, other), broadcast; ties split the gradient."""
-    return input.maximum(other)
-
-
-def minimum(input: Tensor, other: Tensor) -> Tensor:
-    """Elementwise min(input, other), broadcast; ties split the gradient."""
-    return input.minimum(other)
-
-
-def matmul(input: Tensor, other: Tensor) -> Tensor:
-    """input @ other with numpy's batched broadcasting."""
-    return input.matmul(other)
-
+# PyTorch's dtype names that are also Python builtins' names.
+float = float32
+int = int32
+bool = bool_
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "arange", "autograd", "bool_", "cat", "data", "detect_anomaly",
-    "enable_grad", "eye", "float16", "float32", "float64", "from_numpy", "full", "full_like",
-    "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "initial_seed", "int32", "int64",
-    "is_grad_enabled", "set_grad_enabled", "linspace", "load", "manual_seed", "matmul", "maximum", "minimum", "nn", "no_grad", "ones",
-    "ones_like", "optim", "rand", "random", "rand_like", "randint", "randn", "randn_like", "randperm", "save",
-    "set_default_dtype", "stack", "tensor", "where", "zeros", "zeros_like",
+    "Function", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
+    "cuda", "data", "detect_anomaly", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
+    "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
+    "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load",
+    "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randint", "randn",
+    "randn_like", "randperm", "random", "save", "set_default_dtype", "set_grad_enabled", "short", "stack", "tensor",
+    "uint8", "where", "zeros", "zeros_like",
+    "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "chunk", "clamp", "clip", "clone",
+    "cos", "detach", "div", "empty", "empty_like", "eq", "equal", "erf", "exp", "flatten", "flip", "ge", "gt",
+    "is_floating_point", "is_tensor", "isclose", "isfinite", "isnan", "le", "log", "log10", "log2", "log_softmax",
+    "logsumexp", "lt", "matmul", "max", "maximum", "mean", "min", "minimum", "mm", "mul", "ne", "neg", "norm",
+    "numel", "permute", "pow", "prod", "relu", "reshape", "rsqrt", "sigmoid", "sign", "sin", "softmax", "split",
+    "sqrt", "square", "squeeze", "std", "sub", "sum", "swapaxes", "t", "tanh", "transpose", "unsqueeze", "var",
 ]

@@ -11,7 +11,7 @@ import os
 from tinygrad_course.autograd.anomaly import BackwardRecord, detect_anomaly, record_backward
 from tinygrad_course.autograd.api import backward, get_engine, grad, set_engine
 from tinygrad_course.autograd.function import Function, Primitive, once_differentiable, register_tensor_type
-from tinygrad_course.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from tinygrad_course.autograd.grad_mode import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from tinygrad_course.autograd.gradcheck import GradcheckError, gradcheck, gradgradcheck
 from tinygrad_course.autograd.graph import module_scope, sum_to_shape, topological_order
 
@@ -21,6 +21,6 @@ set_engine(os.environ.get("TINYGRAD_COURSE_ENGINE", "fast"))
 
 __all__ = [
     "BackwardRecord", "Function", "GradcheckError", "backward", "detect_anomaly", "enable_grad", "get_engine",
-    "grad", "gradcheck", "gradgradcheck", "is_grad_enabled", "module_scope", "no_grad", "once_differentiable", "Primitive", "record_backward",
+    "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "module_scope", "no_grad", "once_differentiable", "Primitive", "record_backward",
     "register_tensor_type", "set_engine", "set_grad_enabled", "sum_to_shape", "topological_order",
 ]

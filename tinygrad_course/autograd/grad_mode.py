@@ -94,11 +94,29 @@ class no_grad(_Switch):  # noqa: N801 - PyTorch's name
         with tc.no_grad():
             y = model(x)              # y.requires_grad is False: no graph was kept
 
-    The mode is per thread and restored on exit, even on an exception.
+    The mode is per thread and restored on exit, even on an exception. As a decorator it may be
+    written with or without parentheses (``@tc.no_grad()`` or ``@tc.no_grad``).
     """
 
-    def __init__(self) -> None:
+    def __new__(cls, fn: Any = None) -> Any:
+        if callable(fn):  # bare @no_grad: decorate at once
+            return _Switch(False)(fn)
+        return super().__new__(cls)
+
+    def __init__(self, fn: Any = None) -> None:
         super().__init__(False)
+
+
+class inference_mode(_Switch):  # noqa: N801 - PyTorch's name
+    """PyTorch's faster no_grad for inference; here it is `no_grad` (``inference_mode(False)`` records)."""
+
+    def __new__(cls, mode_: Any = True) -> Any:
+        if callable(mode_):  # bare @inference_mode
+            return _Switch(False)(mode_)
+        return super().__new__(cls)
+
+    def __init__(self, mode_: Any = True) -> None:
+        super().__init__(not bool(mode_))
 
 
 class enable_grad(_Switch):  # noqa: N801 - PyTorch's name

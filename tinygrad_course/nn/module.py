@@ -15,7 +15,8 @@ import numpy as np
 
 from tinygrad_course.autograd import version
 from tinygrad_course.autograd.graph import module_scope
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor import Tensor, dtypes
+from tinygrad_course.tensor import device as device_
 
 
 class Parameter(Tensor):
@@ -287,6 +288,58 @@ class Module:
         """Switch gradient recording on or off for all parameters (e.g. to freeze a layer); returns self."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
+        return self
+
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert the floating parameters and buffers in place (the same Parameter objects): ``to(dtype)``,
+        ``to(device)``, ``to(device, dtype)``, ``to(tensor)``; the device is always the CPU."""
+        dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}; accepted: dtype, device, non_blocking")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device_.device)):
+                where = a
+            else:
+                dtype = a
+        device_.check(where, "Module.to")
+        if dtype is None:
+            return self
+        d = dtypes.as_dtype(dtype, "Module.to")
+        if d.kind != "f":
+            raise TypeError(f"Module.to: only floating dtypes are accepted for a module, got {d}")
+        for t in [*self.parameters(), *self.buffers()]:
+            if t.dtype.kind == "f" and t.dtype != d:
+                t._array = t._array.astype(d)  # in place: optimizers and callers keep the same objects
+                if t.grad is not None:
+                    t.grad = t.grad.to(d)
+        return self
+
+    def double(self) -> Module:
+        """Floating parameters and buffers to float64, in place."""
+        return self.to(dtypes.float64)
+
+    def float(self) -> Module:
+        """Floating parameters and buffers to float32, in place."""
+        return self.to(dtypes.float32)
+
+    def half(self) -> Module:
+        """Floating parameters and buffers to float16, in place."""
+        return self.to(dtypes.float16)
+
+    def type(self, dst_type: Any) -> Module:
+        """Floating parameters and buffers to `dst_type`, in place."""
+        return self.to(dst_type)
+
+    def cpu(self) -> Module:
+        """This module (it is on the CPU already)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Refused with a clear error: there is only the CPU."""
+        device_.check("cuda" if device is None else device, "Module.cuda")
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
