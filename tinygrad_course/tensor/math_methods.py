@@ -27,6 +27,7 @@ from tinygrad_course.ops.elementwise import (
     Where,
 )
 from tinygrad_course.tensor import dtypes
+from tinygrad_course.tensor.promotion import result_type
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -144,28 +145,14 @@ class MathMethods:
         return self if self._array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
 
-def promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """PyTorch's promotion: a float with an int/bool keeps the float's dtype; else the wider one."""
-    fa, fb = a._array.dtype.kind == "f", b._array.dtype.kind == "f"
-    if fa and not fb:
-        return a, b.to(a._array.dtype)
-    if fb and not fa:
-        return a.to(b._array.dtype), b
-    target = np.promote_types(a._array.dtype, b._array.dtype)
-    return a.to(target), b.to(target)
-
-
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """input where condition else other (broadcast); the condition gets no gradient."""
     cond = condition._array if isinstance(condition, MathMethods) else np.asarray(condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
-    x = input if isinstance(input, MathMethods) else None  # every Tensor is a MathMethods
-    y = other if isinstance(other, MathMethods) else None
-    if x is None and y is None:
+    tensor = input if isinstance(input, MathMethods) else other  # every Tensor is a MathMethods
+    if not isinstance(tensor, MathMethods):
         raise TypeError("where: input or other must be a Tensor")
-    x = x if x is not None else y._const(input)  # type: ignore[union-attr]
-    y = y if y is not None else x._const(other)
-    if x.dtype != y.dtype:
-        x, y = promote(x, y)
+    dtype = result_type(input, other)
+    x, y = tensor._as_operand(dtype, input), tensor._as_operand(dtype, other)
     return Where.apply(x._make(cond, None), x, y)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_course.ops.movement import Cat, Expand, Flip, GetItem, Pad, Permute, Reshape
+from tinygrad_course.tensor.promotion import result_type
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -241,7 +242,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: tensor {k} has shape {t.shape} but tensor 0 has shape {first.shape}; all "
                 f"dims except dim {d} must match"
             )
-    dtype = np.result_type(*[t.dtype for t in tensors])
+    dtype = result_type(*tensors)
     return Cat.apply(*[t.to(dtype) for t in tensors], axis=d)
 
 

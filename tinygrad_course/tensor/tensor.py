@@ -21,8 +21,9 @@ from tinygrad_course.ops.movement import Clone
 from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor.inplace_methods import InplaceMethods
-from tinygrad_course.tensor.math_methods import MathMethods, promote
+from tinygrad_course.tensor.math_methods import MathMethods
 from tinygrad_course.tensor.movement_methods import MovementMethods, shape_arg
+from tinygrad_course.tensor.promotion import result_type
 from tinygrad_course.tensor.reduce_methods import Dim, ReduceMethods
 
 
@@ -488,15 +489,26 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         return self.to(dtypes.bool_)
 
     # ----------------------------------------------------------------- arithmetic
-    def _binary(self, fn: type[autograd.Function], other: Any, reflected: bool = False) -> Tensor:
-        """self op other (other op self if reflected): wrap numbers, promote dtypes, apply `fn`."""
-        b = self._const(other)
-        a = self
-        if reflected:
-            a, b = b, a
-        if a._array.dtype != b._array.dtype:
-            a, b = promote(a, b)
-        return fn.apply(a, b)
+    def _binary(self, fn: type[autograd.Function], other: Any, reflected: bool = False, floating: bool = False) -> Tensor:
+        """self op other (other op self if reflected) in PyTorch's result dtype (`floating`: at least the default float)."""
+        dtype = result_type(self, other)
+        if floating and dtype.kind != "f":
+            dtype = dtypes.get_default_dtype()
+        a, b = self._as_operand(dtype), self._as_operand(dtype, other)
+        return fn.apply(b, a) if reflected else fn.apply(a, b)
+
+    def _as_operand(self, dtype: np.dtype, value: Any = None) -> Tensor:
+        """self (or `value`: a Tensor, array or number) as a Tensor of `dtype`."""
+        if value is None:
+            value = self
+        if not isinstance(value, Tensor):
+            if isinstance(value, np.ndarray):
+                return Tensor._make(value.astype(dtype, copy=False), None)
+            if not isinstance(value, (bool, int, float, np.number, np.bool_)):
+                value = Tensor(value)
+            else:  # via the value's own type, so that −1 wraps into uint8 as in PyTorch
+                return Tensor._make(np.asarray(value).astype(dtype), None)
+        return value if value.dtype == dtype else value.to(dtype)
 
     def _direct(self, ufunc: np.ufunc, other: Tensor, name: str) -> Tensor:
         """ufunc(self, other) with no graph to record (grad mode off): numpy, and a Tensor around it."""
@@ -541,12 +553,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         return self._binary(Mul, other, reflected=True)
 
     def __truediv__(self, other: Any) -> Tensor:
-        a = self if self._array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-        return a._binary(Div, other)
+        return self._binary(Div, other, floating=True)
 
     def __rtruediv__(self, other: Any) -> Tensor:
-        a = self if self._array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
-        return a._binary(Div, other, reflected=True)
+        return self._binary(Div, other, reflected=True, floating=True)
 
     def __pow__(self, exponent: Any) -> Tensor:
         return self._binary(Pow, exponent)
@@ -595,16 +605,16 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with numpy's rules: 1-D operands are promoted, batch dims broadcast."""
-        other = self._const(other)
-        a, b = (self, other) if self.dtype == other.dtype else promote(self, other)
+        dtype = result_type(self, other)
+        a, b = self._as_operand(dtype), self._as_operand(dtype, other)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
         k_a = a.shape[-1]
         k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
         if k_a != k_b:
             raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({k_a} != {k_b})")
-        if a.ndim == 1 and b.ndim == 1:
-            return (a * b).sum()
+        if a.ndim == 1 and b.ndim == 1:  # the dot product, in the operands' dtype (a sum would widen ints)
+            return MatMul.apply(a.unsqueeze(0), b.unsqueeze(-1)).reshape(())
         if a.ndim == 1:
             return MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
         if b.ndim == 1:
