@@ -26,7 +26,7 @@ from tinygrad_course.autograd.grad_mode import mode, no_grad
 from tinygrad_course.ops.movement import IndexAdd, SetItem
 from tinygrad_course.tensor import random as _random
 from tinygrad_course.tensor.math_methods import where
-from tinygrad_course.tensor.movement_methods import normalize_index
+from tinygrad_course.tensor.movement_methods import normalize_index, split_index
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -208,9 +208,17 @@ class InplaceMethods:
     def __setitem__(self, index: Any, value: Any) -> None:
         """self[index] = value, in place (value broadcast to the selection); value gets the gradient."""
         at = normalize_index(index)
+        first, rest = split_index(at, self.ndim)
         v = self._operand(value)
+
+        def put(old: Tensor) -> Tensor:
+            if first is None:
+                return SetItem.apply(old, v, index=at)
+            # PyTorch's order: select with the ints, write into that part, put the part back
+            return SetItem.apply(old, SetItem.apply(old[first], v, index=rest), index=first)
+
         try:
-            self._write("setitem", lambda old: SetItem.apply(old, v, index=at), v)
+            self._write("setitem", put, v)
         except IndexError as err:
             raise IndexError(f"setitem: {err} (tensor shape {self.shape})") from None
         except ValueError as err:

@@ -182,7 +182,11 @@ class MovementMethods:
 
     def __getitem__(self, index: Any) -> Tensor:
         try:
-            return GetItem.apply(self, index=normalize_index(index))
+            at = normalize_index(index)
+            first, rest = split_index(at, self.ndim)
+            if first is None:
+                return GetItem.apply(self, index=at)
+            return GetItem.apply(GetItem.apply(self, index=first), index=rest)
         except IndexError as err:
             raise IndexError(f"index: {err} (tensor shape {self.shape})") from None
 
@@ -219,6 +223,35 @@ def normalize_index(index: Any) -> Any:
     if isinstance(index, tuple):
         return tuple(_normalize_index_item(i) for i in index)
     return _normalize_index_item(index)
+
+
+def _is_int(i: Any) -> bool:
+    return (isinstance(i, (int, np.integer)) and not isinstance(i, bool)) or (
+        isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu")
+
+
+def split_index(index: Any, ndim: int) -> tuple[Any, Any]:
+    """PyTorch's rule where numpy's differs: integers next to index arrays are applied first.
+
+    numpy counts an int as an advanced index, so in ``x[0, :, [0, 1]]`` the int and the list are
+    "separated by a slice" and their dim moves to the front: shape (2, 3) for x of (2, 3, 4).
+    PyTorch selects with the int first and indexes what is left: (3, 2). Returns (first, rest):
+    apply `first` (the ints, slices elsewhere), then `rest` (everything else); (None, index)
+    when there is nothing to split.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+    arrays = [i for i in items if isinstance(i, np.ndarray) and i.ndim > 0]
+    if not arrays or not any(_is_int(i) for i in items):
+        return None, index
+    used = sum(i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 0 if i is None or i is Ellipsis else 1
+               for i in items)
+    expanded: list[Any] = []
+    for i in items:  # spell out the Ellipsis, so that first and rest line up dim for dim
+        expanded.extend([slice(None)] * (ndim - used) if i is Ellipsis else [i])
+    first = tuple(int(i) if _is_int(i) else slice(None) for i in expanded if i is not None
+                  for _ in range(i.ndim if isinstance(i, np.ndarray) and i.dtype == np.bool_ else 1))
+    rest = tuple(i for i in expanded if not _is_int(i))
+    return first, rest
 
 
 def _normalize_index_item(i: Any) -> Any:
