@@ -33,8 +33,8 @@ BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 def make_params(rng: np.random.Generator) -> list[tc.Tensor]:
     params = []
     for _ in range(N_TENSORS):
-        p = tc.Tensor(rng.standard_normal(SHAPE, dtype=np.float32), requires_grad=True)
-        p.grad = tc.Tensor(rng.standard_normal(SHAPE, dtype=np.float32) * np.float32(0.01))
+        p = tc.tensor(rng.standard_normal(SHAPE, dtype=np.float32), requires_grad=True)
+        p.grad = tc.tensor(rng.standard_normal(SHAPE, dtype=np.float32) * np.float32(0.01))
         params.append(p)
     return params
 

@@ -14,8 +14,8 @@ import tinygrad_course.nn.utils as nn_utils
 def with_grads(*grads, dtype=np.float64):
     params = []
     for g in grads:
-        p = tc.Tensor(np.zeros(np.shape(g), dtype=dtype), requires_grad=True)
-        p.grad = tc.Tensor(np.asarray(g, dtype=dtype))
+        p = tc.tensor(np.zeros(np.shape(g), dtype=dtype), requires_grad=True)
+        p.grad = tc.tensor(np.asarray(g, dtype=dtype))
         params.append(p)
     return params
 

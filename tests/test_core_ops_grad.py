@@ -41,7 +41,7 @@ def make(shape, domain: str = "real", seed: int = 0, transposed: bool = False) -
         t = tc.from_numpy(data).requires_grad_()
         assert not t._array.flags.c_contiguous or t.ndim < 2
         return t
-    return tc.Tensor(data, requires_grad=True)
+    return tc.tensor(data, requires_grad=True)
 
 
 @dataclass

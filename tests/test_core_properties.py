@@ -31,7 +31,7 @@ def broadcastable_pair(draw):
 @given(broadcastable_pair(), st.sampled_from(["add", "sub", "mul", "maximum"]))
 def test_broadcast_forward_and_gradient_shapes(pair, op) -> None:
     a, b = pair
-    x, y = tc.Tensor(a, requires_grad=True), tc.Tensor(b, requires_grad=True)
+    x, y = tc.tensor(a, requires_grad=True), tc.tensor(b, requires_grad=True)
     fns = {"add": (lambda p, q: p + q, np.add), "sub": (lambda p, q: p - q, np.subtract),
            "mul": (lambda p, q: p * q, np.multiply), "maximum": (lambda p, q: p.maximum(q), np.maximum)}
     fn, ref = fns[op]
@@ -46,7 +46,7 @@ def test_broadcast_forward_and_gradient_shapes(pair, op) -> None:
 def test_broadcast_add_gradient_counts_the_copies(pair) -> None:
     # d/da Σ (a + b) = how many times each element of a was broadcast = size(out) / size(a)
     a, b = pair
-    x, y = tc.Tensor(a, requires_grad=True), tc.Tensor(b, requires_grad=True)
+    x, y = tc.tensor(a, requires_grad=True), tc.tensor(b, requires_grad=True)
     out = x + y
     out.sum().backward()
     np.testing.assert_array_equal(x.grad._array, np.full(a.shape, out._array.size / max(a.size, 1)))
@@ -57,7 +57,7 @@ def test_broadcast_add_gradient_counts_the_copies(pair) -> None:
 @given(broadcastable_pair())
 def test_broadcast_mul_gradient_is_the_summed_other_operand(pair) -> None:
     a, b = pair
-    x, y = tc.Tensor(a, requires_grad=True), tc.Tensor(b, requires_grad=True)
+    x, y = tc.tensor(a, requires_grad=True), tc.tensor(b, requires_grad=True)
     (x * y).sum().backward()
     full_b = np.broadcast_to(b, np.broadcast_shapes(a.shape, b.shape))
     lead = full_b.ndim - a.ndim
@@ -80,7 +80,7 @@ def array_and_dims(draw):
 @given(array_and_dims())
 def test_sum_and_mean_match_numpy_and_spread_gradient(case) -> None:
     arr, dims, keepdim = case
-    x = tc.Tensor(arr, requires_grad=True)
+    x = tc.tensor(arr, requires_grad=True)
     s = x.sum(dims, keepdim)
     np.testing.assert_allclose(s._array, arr.sum(axis=dims, keepdims=keepdim), rtol=1e-12, atol=1e-12)
     m = x.mean(dims, keepdim)
@@ -94,7 +94,7 @@ def test_sum_and_mean_match_numpy_and_spread_gradient(case) -> None:
 @given(array_and_dims())
 def test_amax_matches_numpy_and_gradient_sums_to_one_per_slice(case) -> None:
     arr, dims, keepdim = case
-    x = tc.Tensor(arr, requires_grad=True)
+    x = tc.tensor(arr, requires_grad=True)
     out = x.amax(dims, keepdim)
     np.testing.assert_array_equal(out._array, arr.max(axis=dims, keepdims=keepdim))
     out.sum().backward()
@@ -107,7 +107,7 @@ def test_amax_matches_numpy_and_gradient_sums_to_one_per_slice(case) -> None:
 @given(array_and_dims())
 def test_var_std_logsumexp_match_numpy(case) -> None:
     arr, dims, keepdim = case
-    x = tc.Tensor(arr)
+    x = tc.tensor(arr)
     n = arr.size if dims is None else int(np.prod([arr.shape[d] for d in dims]))
     np.testing.assert_allclose(x.var(dims, unbiased=False, keepdim=keepdim)._array, arr.var(axis=dims, keepdims=keepdim), rtol=1e-9, atol=1e-9)
     if n > 1:
@@ -119,7 +119,7 @@ def test_var_std_logsumexp_match_numpy(case) -> None:
 @SETTINGS
 @given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5), elements=st.floats(-1e4, 1e4, width=64)))
 def test_softmax_is_stable_and_normalised(arr) -> None:
-    p = tc.Tensor(arr).softmax(-1)._array
+    p = tc.tensor(arr).softmax(-1)._array
     assert np.isfinite(p).all()
     np.testing.assert_allclose(p.sum(-1), 1.0, rtol=1e-12)
-    assert np.isfinite(tc.Tensor(arr).log_softmax(-1)._array).all()
+    assert np.isfinite(tc.tensor(arr).log_softmax(-1)._array).all()

@@ -13,19 +13,19 @@ pytestmark = pytest.mark.usefixtures("engine")
 
 
 def test_dtype_inference_follows_pytorch() -> None:
-    assert tc.Tensor([1, 2]).dtype == np.int64
-    assert tc.Tensor([1.0, 2]).dtype == np.float32
-    assert tc.Tensor(3.5).dtype == np.float32
-    assert tc.Tensor([True, False]).dtype == np.bool_
-    assert tc.Tensor(np.zeros(2, dtype=np.float64)).dtype == np.float64
-    assert tc.Tensor(np.zeros(2, dtype=np.int32)).dtype == np.int32
-    assert tc.Tensor([1, 2], dtype=tc.float64).dtype == np.float64
+    assert tc.tensor([1, 2]).dtype == np.int64
+    assert tc.tensor([1.0, 2]).dtype == np.float32
+    assert tc.tensor(3.5).dtype == np.float32
+    assert tc.tensor([True, False]).dtype == np.bool_
+    assert tc.tensor(np.zeros(2, dtype=np.float64)).dtype == np.float64
+    assert tc.tensor(np.zeros(2, dtype=np.int32)).dtype == np.int32
+    assert tc.tensor([1, 2], dtype=tc.float64).dtype == np.float64
 
 
 def test_set_default_dtype() -> None:
     try:
         tc.set_default_dtype(tc.float64)
-        assert tc.Tensor([1.5]).dtype == np.float64
+        assert tc.tensor([1.5]).dtype == np.float64
         assert tc.zeros(2).dtype == np.float64
         assert (tc.tensor([1, 2]) / 2).dtype == np.float64
     finally:
@@ -37,7 +37,7 @@ def test_set_default_dtype() -> None:
 
 def test_constructor_copies_numpy_but_from_numpy_shares() -> None:
     a = np.zeros(3)
-    t, s = tc.Tensor(a), tc.from_numpy(a)
+    t, s = tc.tensor(a), tc.from_numpy(a)
     a[0] = 5.0
     assert t._array[0] == 0.0 and s._array[0] == 5.0
 
@@ -141,19 +141,19 @@ def test_setitem_and_in_place_helpers() -> None:
 
 def test_bad_data() -> None:
     with pytest.raises(TypeError, match=r"Tensor: cannot make a tensor from a str \('abc'\).*accepted"):
-        tc.Tensor("abc")
+        tc.tensor("abc")
     with pytest.raises(ValueError, match="Tensor: ragged nested sequence"):
-        tc.Tensor([[1, 2], [3]])
+        tc.tensor([[1, 2], [3]])
     with pytest.raises(TypeError, match="Tensor: cannot make a tensor from"):
-        tc.Tensor([object()])
+        tc.tensor([object()])
     with pytest.raises(TypeError, match="Tensor: numpy arrays of dtype <U1 are not supported"):
-        tc.Tensor(np.array(["a"]))
+        tc.tensor(np.array(["a"]))
 
 
 def test_requires_grad_on_integer_tensor() -> None:
     with pytest.raises(RuntimeError, match="only floating-point tensors can require gradients, got dtype int64"):
-        tc.Tensor([1, 2], requires_grad=True)
-    t = tc.Tensor([1, 2])
+        tc.tensor([1, 2], requires_grad=True)
+    t = tc.tensor([1, 2])
     with pytest.raises(RuntimeError, match="dtype int64"):
         t.requires_grad = True
     with pytest.raises(RuntimeError, match="only change requires_grad of leaf"):

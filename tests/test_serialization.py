@@ -26,7 +26,7 @@ def test_tensors_keep_dtype_shape_values_and_requires_grad(dtype, tmp_path):
     data = (np.arange(12).reshape(3, 4) % 3).astype(dtype)
     floating = np.dtype(dtype).kind == "f"
     out = roundtrip(
-        {"t": tc.Tensor(data, requires_grad=floating), "z": tc.Tensor(data[:0]), "s": tc.Tensor(data[1, 2])}, tmp_path
+        {"t": tc.tensor(data, requires_grad=floating), "z": tc.tensor(data[:0]), "s": tc.tensor(data[1, 2])}, tmp_path
     )
     assert isinstance(out["t"], tc.Tensor) and out["t"].dtype == dtype and out["t"].requires_grad == floating
     assert np.array_equal(out["t"]._array, data) and out["t"].is_leaf

@@ -168,3 +168,46 @@ def test_a_device_agnostic_training_loop_runs() -> None:
         opt.step()
         first = loss.item() if first is None else first
     assert loss.item() < 0.05 * first and loss.device == device
+
+
+@pytest.mark.parametrize("make,text", [
+    (lambda: tc.tensor([0.1, 2.5, 3.0]), "tensor([0.1000, 2.5000, 3.0000])"),
+    (lambda: tc.tensor([1.0, 2.0]), "tensor([1., 2.])"),
+    (lambda: tc.tensor([1e-5, 1.0]), "tensor([1.0000e-05, 1.0000e+00])"),
+    (lambda: tc.tensor([1e10, 1.0]), "tensor([1.0000e+10, 1.0000e+00])"),
+    (lambda: tc.tensor(2.8123456), "tensor(2.8123)"),
+    (lambda: tc.tensor([[1.5, 2.25], [3.0, 4.0]]), "tensor([[1.5000, 2.2500],\n        [3.0000, 4.0000]])"),
+    (lambda: tc.tensor([1, 2, 30]), "tensor([ 1,  2, 30])"),
+    (lambda: tc.tensor([True, False]), "tensor([ True, False])"),
+    (lambda: tc.tensor([float("nan"), float("inf"), 1.5]), "tensor([   nan,    inf, 1.5000])"),
+    (lambda: tc.zeros(0), "tensor([])"),
+    (lambda: tc.zeros(0, 3), "tensor([], size=(0, 3))"),
+    (lambda: tc.tensor([1.0, 2.0], requires_grad=True), "tensor([1., 2.], requires_grad=True)"),
+    (lambda: tc.tensor([1.5, 2.0], dtype=tc.float64), "tensor([1.5000, 2.0000], dtype=float64)"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_printing_like_pytorch(make, text) -> None:
+    assert repr(make()) == text and str(make()) == text
+
+
+def test_print_options_and_format() -> None:
+    try:
+        tc.set_printoptions(precision=2)
+        assert repr(tc.tensor([0.125, 1.0])) == "tensor([0.12, 1.00])"
+        tc.set_printoptions(sci_mode=True)
+        assert repr(tc.tensor([0.5])) == "tensor([5.00e-01])"
+        tc.set_printoptions(threshold=5, edgeitems=2, sci_mode=False)
+        assert repr(tc.arange(10)) == "tensor([0, 1, ..., 8, 9])"
+    finally:
+        tc.set_printoptions(profile="default")
+    assert repr(tc.tensor([0.125])) == "tensor([0.1250])"
+    loss = tc.tensor(2.81234)
+    assert f"{loss:.2f}" == "2.81" and f"{loss:.3e}" == "2.812e+00" and f"{loss}" == "tensor(2.8123)"
+    with pytest.raises(ValueError, match="unknown profile 'long'"):
+        tc.set_printoptions(profile="long")
+
+
+def test_the_legacy_constructor_gives_the_default_float_dtype() -> None:
+    assert tc.Tensor([1, 2, 3]).dtype == np.float32 and tc.Tensor(np.array([1, 2])).dtype == np.float32
+    assert tc.Tensor([True]).dtype == np.float32 and tc.Tensor([1], dtype=tc.int64).dtype == np.int64
+    assert tc.Tensor(tc.tensor([1, 2])).dtype == np.int64  # from a Tensor: its own dtype, as PyTorch
+    assert tc.tensor([1, 2, 3]).dtype == np.int64 and tc.tensor(np.array([1.0], dtype=np.float16)).dtype == np.float16

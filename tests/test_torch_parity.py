@@ -21,7 +21,7 @@ def pair(shape, seed, positive=False):
     data = np.random.default_rng(seed).standard_normal(shape)
     if positive:
         data = np.abs(data) + 0.5
-    return tc.Tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    return tc.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
 
 
 OPS = [
@@ -78,7 +78,7 @@ def test_conv_pool_batchnorm_layers() -> None:
     ).double()
     theirs.load_state_dict({k: torch.tensor(v._array) for k, v in ours.state_dict().items()})
     assert all(t.dtype == np.float64 for t in ours.state_dict().values() if t.dtype.kind == "f")
-    xa, xb = tc.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    xa, xb = tc.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ya, yb = ours(xa), theirs(xb)
     np.testing.assert_allclose(ya._array, yb.detach().numpy(), rtol=1e-9, atol=1e-12)
     ya.sum().backward()
@@ -131,7 +131,7 @@ LOSSES = [
 def test_losses_values_and_gradients(name, ours, theirs) -> None:
     a, b = pair((3, 4), seed=5)
     t = np.random.default_rng(6).standard_normal((3, 4))
-    ya, yb = ours(a, tc.Tensor(t)), theirs(b, torch.tensor(t))
+    ya, yb = ours(a, tc.tensor(t)), theirs(b, torch.tensor(t))
     np.testing.assert_allclose(ya._array, yb.detach().numpy(), rtol=1e-10, atol=1e-12)
     ya.backward()
     yb.backward()

@@ -38,7 +38,7 @@ class StandIn:
 
 class Affine(StandIn):
     def __init__(self, n_in: int, n_out: int, scale: float = 1.0) -> None:
-        w = tc.Tensor(tc.random.generator().normal(0, scale, (n_in, n_out)).astype(np.float32), requires_grad=True)
+        w = tc.tensor(tc.random.generator().normal(0, scale, (n_in, n_out)).astype(np.float32), requires_grad=True)
         super().__init__({"weight": w, "bias": tc.zeros(n_out, requires_grad=True)})
 
     def forward(self, x):

@@ -139,6 +139,7 @@ from tinygrad_course.tensor.functions import (
     unsqueeze,
     var,
 )
+from tinygrad_course.tensor.printing import set_printoptions
 from tinygrad_course.tensor.random import initial_seed, manual_seed
 
 # PyTorch's dtype names that are also Python builtins' names.
@@ -152,7 +153,7 @@ __all__ = [
     "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
     "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load",
     "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randint", "randn",
-    "randn_like", "randperm", "random", "save", "set_default_dtype", "set_grad_enabled", "short", "stack", "tensor",
+    "randn_like", "randperm", "random", "save", "set_default_dtype", "set_grad_enabled", "set_printoptions", "short", "stack", "tensor",
     "uint8", "where", "zeros", "zeros_like",
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "chunk", "clamp", "clip", "clone",
     "cos", "detach", "div", "empty", "empty_like", "eq", "equal", "erf", "exp", "flatten", "flip", "ge", "gt",

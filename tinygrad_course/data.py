@@ -24,7 +24,7 @@ import numpy as np
 
 from tinygrad_course.tensor import Tensor, stack
 from tinygrad_course.tensor import random as _random
-from tinygrad_course.tensor.creation import from_numpy
+from tinygrad_course.tensor.creation import from_numpy, tensor
 
 
 class Dataset:
@@ -115,11 +115,11 @@ def default_collate(samples: list[Any]) -> Any:
     if isinstance(first, np.ndarray):
         return from_numpy(np.stack(samples))
     if isinstance(first, (bool, np.bool_)):
-        return Tensor(np.array(samples, dtype=bool))
+        return tensor(np.array(samples, dtype=bool))
     if isinstance(first, numbers.Integral):
-        return Tensor(np.array(samples, dtype=np.int64))
+        return tensor(np.array(samples, dtype=np.int64))
     if isinstance(first, numbers.Real):
-        return Tensor([float(s) for s in samples])
+        return tensor([float(s) for s in samples])
     if isinstance(first, tuple | list):
         return type(first)(default_collate([s[k] for s in samples]) for k in range(len(first)))
     if isinstance(first, dict):

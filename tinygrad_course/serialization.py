@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor.creation import tensor
 
 FORMAT = "tinygrad_course.state"
 VERSION = 1
@@ -215,7 +216,7 @@ class _Decoder:
                 raise self.fail(f"bad tensor node {node!r} (array dtype {array.dtype})")
             if requires_grad and array.dtype.kind != "f":
                 raise self.fail(f"tensor {node.get('array')!r} of dtype {array.dtype} cannot require grad")
-            return Tensor(array, requires_grad=requires_grad)
+            return tensor(array, requires_grad=requires_grad)
         raise self.fail(f"unknown node kind {kind!r}")
 
     def _items(self, node: dict[str, Any]) -> list[Any]:

@@ -16,6 +16,7 @@ from tinygrad_course.nn import init
 from tinygrad_course.nn.module import Module, Parameter
 from tinygrad_course.ops import fused
 from tinygrad_course.tensor import Tensor, dtypes
+from tinygrad_course.tensor.creation import tensor
 
 
 def _empty(*shape: int, dtype: Any = None) -> Parameter:
@@ -136,9 +137,9 @@ class _BatchNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=_float(dtype))))
-            self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=_float(dtype))))
-            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+            self.register_buffer("running_mean", tensor(np.zeros(num_features, dtype=_float(dtype))))
+            self.register_buffer("running_var", tensor(np.ones(num_features, dtype=_float(dtype))))
+            self.register_buffer("num_batches_tracked", tensor(np.array(0, dtype=np.int64)))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)

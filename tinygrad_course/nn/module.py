@@ -17,6 +17,7 @@ from tinygrad_course.autograd import version
 from tinygrad_course.autograd.graph import module_scope
 from tinygrad_course.tensor import Tensor, dtypes
 from tinygrad_course.tensor import device as device_
+from tinygrad_course.tensor.creation import tensor
 
 
 class Parameter(Tensor):
@@ -35,7 +36,7 @@ class Parameter(Tensor):
         if isinstance(data, Tensor):
             self._array = data._array
         else:
-            self._array = Tensor(data)._array
+            self._array = tensor(data)._array
         self.grad = None
         self.grad_fn = None
         self._hooks = None

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from tinygrad_course.tensor import Tensor, dtypes
+from tinygrad_course.tensor.creation import tensor
 
 
 def _grads(parameters: Tensor | Iterable[Tensor], op: str) -> list[Tensor]:
@@ -58,7 +59,7 @@ def clip_grad_norm_(
         raise ValueError("clip_grad_norm_: norm_type must be a number (inf for the max norm), got nan")
     grads = _grads(parameters, "clip_grad_norm_")
     if not grads:
-        return Tensor(np.zeros((), dtype=dtypes.get_default_dtype()))
+        return tensor(np.zeros((), dtype=dtypes.get_default_dtype()))
     norms = [_vector_norm(g._array, norm_type) for g in grads]
     total = _vector_norm(np.stack(norms), norm_type)
     if error_if_nonfinite and not np.isfinite(total):
@@ -70,7 +71,7 @@ def clip_grad_norm_(
     with np.errstate(invalid="ignore"):  # inf·0 = nan is the documented outcome, not a warning
         for g in grads:
             g._array = g._array * g._array.dtype.type(coef)
-    return Tensor(total)
+    return tensor(total)
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

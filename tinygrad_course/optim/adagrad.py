@@ -9,6 +9,7 @@ import numpy as np
 from tinygrad_course.optim import _reference
 from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad
 from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor.creation import tensor
 
 
 class Adagrad(Optimizer):
@@ -73,7 +74,7 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = Tensor(np.full_like(p._array, group["initial_accumulator_value"]))
+        state["sum"] = tensor(np.full_like(p._array, group["initial_accumulator_value"]))
         return state
 
     def _reference_group(self, group: dict[str, Any]) -> None:

@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_course.optim import _reference
 from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor.creation import tensor
 
 
 class Adam(Optimizer):
@@ -107,10 +107,10 @@ class Adam(Optimizer):
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = Tensor(np.zeros_like(param))
-                state["exp_avg_sq"] = Tensor(np.zeros_like(param))
+                state["exp_avg"] = tensor(np.zeros_like(param))
+                state["exp_avg_sq"] = tensor(np.zeros_like(param))
                 if amsgrad:
-                    state["max_exp_avg_sq"] = Tensor(np.zeros_like(param))
+                    state["max_exp_avg_sq"] = tensor(np.zeros_like(param))
             step = state["step"] = state["step"] + 1
             scratch = workspace.buffer(param, 0)
             tmp = workspace.buffer(param, 1)

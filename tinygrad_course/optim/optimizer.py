@@ -28,6 +28,7 @@ import numpy as np
 from tinygrad_course import autograd
 from tinygrad_course.autograd import version
 from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor.creation import tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -252,7 +253,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad.grad_fn is not None:
-                    p.grad = Tensor(np.zeros_like(p.grad._array))
+                    p.grad = tensor(np.zeros_like(p.grad._array))
                 else:
                     # A fresh array: the old one may be shared with another parameter's grad.
                     p.grad._array = np.zeros_like(p.grad._array)
@@ -304,7 +305,7 @@ class Optimizer:
                 elif key in state:
                     state[key]._array[...] = value
                 else:
-                    state[key] = Tensor(value, dtype=p.dtype)
+                    state[key] = tensor(value, dtype=p.dtype)
             if state and p not in self.state:
                 self.state[p] = state
 
@@ -340,7 +341,7 @@ class Optimizer:
                 entry = self.state.get(p)
                 if entry:
                     state[index[id(p)]] = {
-                        key: Tensor(value._array) if isinstance(value, Tensor) else value for key, value in entry.items()
+                        key: tensor(value._array) if isinstance(value, Tensor) else value for key, value in entry.items()
                     }
         return {"state": state, "param_groups": groups}
 
@@ -442,7 +443,7 @@ class Optimizer:
                     f"{name}.load_state_dict: state[{key!r}][{entry_name!r}] has shape {got}, "
                     f"but the parameter has shape {param.shape}"
                 )
-            out[entry_name] = Tensor(array, dtype=param.dtype)
+            out[entry_name] = tensor(array, dtype=param.dtype)
         return out
 
     def __repr__(self) -> str:

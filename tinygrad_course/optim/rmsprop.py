@@ -8,7 +8,7 @@ import numpy as np
 
 from tinygrad_course.optim import _reference
 from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor.creation import tensor
 
 
 class RMSprop(Optimizer):
@@ -101,11 +101,11 @@ class RMSprop(Optimizer):
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["square_avg"] = Tensor(np.zeros_like(param))
+                state["square_avg"] = tensor(np.zeros_like(param))
                 if momentum > 0:
-                    state["momentum_buffer"] = Tensor(np.zeros_like(param))
+                    state["momentum_buffer"] = tensor(np.zeros_like(param))
                 if centered:
-                    state["grad_avg"] = Tensor(np.zeros_like(param))
+                    state["grad_avg"] = tensor(np.zeros_like(param))
             state["step"] += 1
             scratch = workspace.buffer(param, 0)
             tmp = workspace.buffer(param, 1)

@@ -8,7 +8,7 @@ import numpy as np
 
 from tinygrad_course.optim import _reference
 from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor.creation import tensor
 
 
 class SGD(Optimizer):
@@ -127,7 +127,7 @@ class SGD(Optimizer):
                 state = self.state[p]
                 buf = state.get("momentum_buffer")
                 if buf is None:
-                    buf = state["momentum_buffer"] = Tensor(grad)  # b ← g (a copy)
+                    buf = state["momentum_buffer"] = tensor(grad)  # b ← g (a copy)
                     b = buf._array
                 else:
                     b = buf._array

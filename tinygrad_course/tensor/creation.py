@@ -10,7 +10,7 @@ from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor import random as _random
 from tinygrad_course.tensor.movement_methods import shape_arg
-from tinygrad_course.tensor.tensor import Tensor
+from tinygrad_course.tensor.tensor import Tensor, infer_dtype
 
 
 def _float(dtype: Any) -> np.dtype:
@@ -23,8 +23,10 @@ def _leaf(data: np.ndarray, requires_grad: bool) -> Tensor:
 
 
 def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """A new leaf tensor from data (copied), like ``torch.tensor``."""
+    """A new leaf tensor from data (copied), its dtype inferred from the data like ``torch.tensor``."""
     device_.check(device, "tensor")
+    if dtype is None and not isinstance(data, Tensor):
+        dtype = infer_dtype(data)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
@@ -53,7 +55,7 @@ def full(size: Any, fill_value: float, dtype: Any = None, requires_grad: bool = 
     """A tensor filled with `fill_value` (int fill → int64, float → default float, like PyTorch)."""
     device_.check(device, "full")
     if dtype is None:
-        dtype = Tensor(fill_value).dtype
+        dtype = infer_dtype(fill_value)
     return _leaf(np.full(shape_arg((size,)), fill_value, dtype=dtypes.as_dtype(dtype)), requires_grad)
 
 

@@ -23,6 +23,7 @@ from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor.inplace_methods import InplaceMethods
 from tinygrad_course.tensor.math_methods import MathMethods
 from tinygrad_course.tensor.movement_methods import MovementMethods, shape_arg
+from tinygrad_course.tensor.printing import tensor_body
 from tinygrad_course.tensor.promotion import result_type
 from tinygrad_course.tensor.reduce_methods import Dim, ReduceMethods
 
@@ -42,16 +43,16 @@ def _dtype_of_python(value: Any, arr: np.ndarray) -> np.dtype:
     )
 
 
-def _to_array(data: Any, dtype: Any) -> np.ndarray:
-    if isinstance(data, Tensor):
-        return np.array(data._array, dtype=dtype)
+def _as_numpy(data: Any) -> np.ndarray:
+    """Numbers, bools, (nested) lists, numpy arrays as a numpy array, or a clear error."""
     if isinstance(data, np.ndarray):
         if data.dtype.kind not in "fiub":
             raise TypeError(
-                f"Tensor: numpy arrays of dtype {data.dtype} are not supported; "
-                "accepted: floating, integer and bool arrays"
+                f"Tensor: numpy arrays of dtype {data.dtype} are not supported"
+                + ("; complex tensors are not supported yet" if data.dtype.kind == "c" else "")
+                + "; accepted: floating, integer and bool arrays"
             )
-        return np.array(data, dtype=dtype)
+        return data
     if isinstance(data, (str, bytes)):
         raise TypeError(
             f"Tensor: cannot make a tensor from a {type(data).__name__} ({data!r}); "
@@ -64,22 +65,36 @@ def _to_array(data: Any, dtype: Any) -> np.ndarray:
             "Tensor: ragged nested sequence: every list at the same depth must have the same "
             f"length to form a rectangular tensor ({err})"
         ) from None
-    if isinstance(data, np.generic):
-        inferred = arr.dtype
-        if inferred.kind not in "fiub":
-            _dtype_of_python(data, arr)
-    else:
-        inferred = _dtype_of_python(data, arr)
-    return arr.astype(dtype if dtype is not None else inferred, copy=False)
+    if arr.dtype.kind not in "fiub":
+        _dtype_of_python(data, arr)  # raises, naming what was given
+    return arr
+
+
+def infer_dtype(data: Any) -> np.dtype:
+    """The dtype ``tc.tensor(data)`` gives: a Tensor's or numpy value's own, else PyTorch's rule for Python data."""
+    if isinstance(data, Tensor):
+        return data.dtype
+    arr = _as_numpy(data)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return arr.dtype
+    return _dtype_of_python(data, arr)
+
+
+def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
+    """A new array of `data` in `dtype` (None: a Tensor's own dtype)."""
+    if isinstance(data, Tensor):
+        return np.array(data._array, dtype=dtype)
+    return np.array(_as_numpy(data), dtype=dtype)
 
 
 class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
     """A multi-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
-    ``Tensor(data, requires_grad=False, dtype=None)`` copies `data` (numbers, nested lists,
-    a numpy array or a Tensor). dtypes follow PyTorch: Python floats become the default float
-    dtype (float32, see `set_default_dtype`), ints int64, bools bool; numpy arrays keep theirs.
-    Only floating tensors may require grad. `tc.tensor(...)` is the same as a function.
+    ``tc.tensor(data, dtype=None, requires_grad=False)`` copies `data` (numbers, nested lists,
+    a numpy array or a Tensor) and infers the dtype as PyTorch: Python floats become the default
+    float dtype (float32, see `set_default_dtype`), ints int64, bools bool; numpy arrays keep
+    theirs. ``tc.Tensor(data)``, PyTorch's legacy constructor, always gives the default float
+    dtype. Only floating tensors may require grad.
 
     Every operation on a tensor that requires grad records a node (``grad_fn``) in the graph;
     ``backward()`` on a scalar result c then fills ``.grad`` of each leaf x with ∂c/∂x.
@@ -120,8 +135,14 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
     grad_fn: autograd.Function | None
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        """Make a leaf tensor from numbers, nested lists, a numpy array (copied) or a Tensor."""
-        self._array = _to_array(data, None if dtype is None else dtypes.as_dtype(dtype, "Tensor"))
+        """A leaf tensor from numbers, nested lists or a numpy array (copied), in the default float
+        dtype unless `dtype` is given, as PyTorch's ``torch.Tensor(data)``; from a Tensor, a copy of
+        its dtype. ``tc.tensor(data)`` infers the dtype from the data instead."""
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype, "Tensor")
+        elif not isinstance(data, Tensor):
+            dtype = dtypes.get_default_dtype()
+        self._array = _to_array(data, dtype)
         self.grad = None
         self.grad_fn = None
         self._hooks = None
@@ -270,7 +291,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self._array, separator=", ", prefix="tensor(")
+        body = tensor_body(self._array)
         extra = ""
         if self._array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
             extra += f", dtype={self._array.dtype}"
@@ -279,6 +300,12 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+    def __format__(self, spec: str) -> str:
+        """f"{loss:.4f}" formats a one-element tensor's number, as PyTorch; other specs format the repr."""
+        if self._array.ndim == 0 and spec:
+            return format(self._array.item(), spec)
+        return format(repr(self), spec)
 
     # ----------------------------------------------------------------- autograd
     def backward(self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
