@@ -30,10 +30,24 @@ def run_script(name: str, *args: str) -> subprocess.CompletedProcess:
 def test_every_example_is_covered_here():
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
         "custom_function.py",
+        "device_agnostic_training.py",
         "draw_graph.py",
         "mlp_from_tensors.py",
         "pytorch_tutorial_fits.py",
+        "tensor_tour.py",
     ]
+
+
+def test_tensor_tour_runs_pytorchs_tensor_page():
+    out = run_script("tensor_tour.py").stdout
+    assert "Device tensor is stored on: cpu" in out and "12.0 <class 'float'>" in out and "tour finished" in out
+    assert "tensor([[6., 5., 6., 6.]," in out  # add_(5) after the column of zeros
+
+
+def test_device_agnostic_training_learns_and_restores():
+    out = run_script("device_agnostic_training.py").stdout
+    assert "Using cpu device" in out and "restored model gives the same outputs: True" in out
+    assert float(re.search(r"accuracy: ([0-9.]+)", out).group(1)) > 0.95
 
 
 def test_pytorch_tutorial_fits_reach_the_tutorials_loss():

@@ -7,6 +7,7 @@ import pytest
 
 import tinygrad_course as tc
 from tinygrad_course import nn
+from tinygrad_course.serialization import CheckpointError
 
 # PyTorch's top-level names for the features this library has (written out, not read from torch).
 TOP_LEVEL = """
@@ -211,3 +212,27 @@ def test_the_legacy_constructor_gives_the_default_float_dtype() -> None:
     assert tc.Tensor([True]).dtype == np.float32 and tc.Tensor([1], dtype=tc.int64).dtype == np.int64
     assert tc.Tensor(tc.tensor([1, 2])).dtype == np.int64  # from a Tensor: its own dtype, as PyTorch
     assert tc.tensor([1, 2, 3]).dtype == np.int64 and tc.tensor(np.array([1.0], dtype=np.float16)).dtype == np.float16
+
+
+def test_save_and_load_with_open_files_and_bytes_io(tmp_path) -> None:
+    import io
+
+    tc.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    buf = io.BytesIO()
+    tc.save(model.state_dict(), buf)
+    buf.seek(0)
+    state = tc.load(buf, map_location="cpu", weights_only=True)
+    assert sorted(state) == sorted(model.state_dict())
+    np.testing.assert_array_equal(state["0.weight"].numpy(), model[0].weight.detach().numpy())
+    path = tmp_path / "model.pt"
+    with open(path, "wb") as f:
+        tc.save({"model": model.state_dict(), "step": 7}, f)
+    with open(path, "rb") as f:
+        loaded = tc.load(f, map_location=tc.device("cpu"))
+    assert loaded["step"] == 7 and loaded["model"]["1.num_batches_tracked"].dtype == np.int64
+    assert tc.load(path, map_location=lambda storage, loc: storage)["step"] == 7
+    with pytest.raises(RuntimeError, match="load: device 'cuda:0' is not available"):
+        tc.load(path, map_location="cuda:0")
+    with pytest.raises(CheckpointError, match="not an .npz"):
+        tc.load(io.BytesIO(b"not a checkpoint"))

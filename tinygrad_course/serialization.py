@@ -23,11 +23,12 @@ import math
 import os
 import secrets
 import zipfile
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor.creation import tensor
 
 FORMAT = "tinygrad_course.state"
@@ -110,19 +111,23 @@ class _Encoder:
         return {"t": kind, "items": [self.encode(item, f"{where}[{i}]") for i, item in enumerate(value)]}
 
 
-def save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Write `obj` (a state dict: nested dicts/lists/tuples of Tensors, arrays, numbers, str) to exactly `path`.
+def save(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
+    """Write `obj` (a state dict: nested dicts/lists/tuples of Tensors, arrays, numbers, str) to exactly `f`.
 
-    Atomic: the data goes to a temporary file in the same folder, is flushed and fsync'ed, and
-    then renamed over `path`; on any error the temporary file is removed and an existing `path`
-    is untouched. Unsupported values raise TypeError naming their place (``obj['layers'][2]``)
-    before anything is written.
+    `f` is a path, or an open binary file (``open(p, "wb")``, ``io.BytesIO()``), as PyTorch's.
+    To a path it is atomic: the data goes to a temporary file in the same folder, is flushed and
+    fsync'ed, and then renamed over the path; on any error the temporary file is removed and an
+    existing file is untouched. Unsupported values raise TypeError naming their place
+    (``obj['layers'][2]``) before anything is written.
     """
-    path = _fspath(path, "save")
     encoder = _Encoder()
     root = encoder.encode(obj, "obj")
     text = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=False)
     meta = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    if hasattr(f, "write"):
+        np.savez(f, **{META: meta}, **encoder.arrays)
+        return
+    path = _fspath(f, "save")
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"save: the folder {folder!r} of {path!r} does not exist")
@@ -251,28 +256,44 @@ def _read_npy(archive: zipfile.ZipFile, member: str, decoder: _Decoder) -> np.nd
     return array
 
 
-def load(path: str | os.PathLike[str]) -> Any:
+def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights_only: bool | None = None,
+         **pickle_load_args: Any) -> Any:
     """Read an object written by `save`: Tensors (dtype and requires_grad kept), arrays, ints as ints, int keys as ints.
 
-    Raises CheckpointError (a ValueError) naming the problem for a truncated, corrupted or
-    foreign file (not an .npz, an .npz without our metadata, pickled objects inside); nothing
-    in the file is ever executed. A missing file raises FileNotFoundError.
+    `f` is a path or an open binary file (``io.BytesIO`` too). ``map_location`` may name the
+    CPU (there is no other device) and ``weights_only`` is accepted: the format never pickles,
+    so every load is "weights only". Raises CheckpointError (a ValueError) naming the problem
+    for a truncated, corrupted or foreign file (not an .npz, an .npz without our metadata,
+    pickled objects inside); nothing in the file is ever executed. A missing file raises
+    FileNotFoundError.
     """
-    path = _fspath(path, "load")
-    with open(path, "rb") as f:
-        head = f.read(4)
-        if head not in (b"PK\x03\x04", b"PK\x05\x06"):
-            raise CheckpointError(
-                f"load: {path!r} is not a tinygrad_course checkpoint: not an .npz (zip) archive (it starts with {head!r})"
-            )
-        f.seek(0)
-        try:
-            with zipfile.ZipFile(f) as archive:
-                return _load_archive(archive, path)
-        except CheckpointError:
-            raise
-        except Exception as err:  # a damaged zip can fail in many ways (BadZipFile, EOFError, zlib, ...)
-            raise CheckpointError(f"load: {path!r} is truncated or corrupted ({type(err).__name__}: {err})") from err
+    if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
+        device_.check(map_location, "load")
+    if pickle_load_args:
+        raise TypeError(f"load: unexpected arguments {sorted(pickle_load_args)}; this format has no pickle to configure")
+    if hasattr(f, "read"):
+        return _load_file(f, getattr(f, "name", "<file object>"))
+    path = _fspath(f, "load")
+    with open(path, "rb") as opened:
+        return _load_file(opened, path)
+
+
+def _load_file(f: BinaryIO, path: str) -> Any:
+    """Check the zip signature, then decode the archive from an open binary file (from where it stands)."""
+    start = f.tell()
+    head = f.read(4)
+    if head not in (b"PK\x03\x04", b"PK\x05\x06"):
+        raise CheckpointError(
+            f"load: {path!r} is not a tinygrad_course checkpoint: not an .npz (zip) archive (it starts with {head!r})"
+        )
+    f.seek(start)
+    try:
+        with zipfile.ZipFile(f) as archive:
+            return _load_archive(archive, path)
+    except CheckpointError:
+        raise
+    except Exception as err:  # a damaged zip can fail in many ways (BadZipFile, EOFError, zlib, ...)
+        raise CheckpointError(f"load: {path!r} is truncated or corrupted ({type(err).__name__}: {err})") from err
 
 
 def _load_archive(archive: zipfile.ZipFile, path: str) -> Any:
