@@ -100,6 +100,12 @@ def test_dtype_names_and_a_clear_error_for_unknown_ones() -> None:
         tc.tensor([1 + 2j])
     with pytest.raises(TypeError, match="numpy arrays of dtype complex128 are not supported"):
         tc.tensor(np.array([1 + 2j]))
+    with pytest.raises(TypeError, match=r"complex numbers are not supported yet: got 1j"):
+        tc.ones(2) * 1j
+    with pytest.raises(TypeError, match="complex numbers are not supported yet"):
+        tc.ones(2) + np.array([1j, 2j])
+    with pytest.raises(TypeError, match="from_numpy: dtype complex64 is not supported"):
+        tc.from_numpy(np.zeros(2, dtype=np.complex64))
 
 
 def test_devices_the_cpu_only_with_one_clear_error() -> None:

@@ -53,6 +53,9 @@ def result_type(*operands: Any) -> np.dtype:
             d, slot = dtypes.int64, "scalar"
         elif isinstance(x, (float, np.floating)):
             d, slot = dtypes.get_default_dtype(), "scalar"
+        elif not hasattr(x, "dtype") or x.dtype.kind not in "biuf":
+            what = "complex numbers are not supported yet" if np.iscomplexobj(x) else "not a number or tensor"
+            raise TypeError(f"{what}: got {x!r}; accepted: Tensors, numpy arrays, bool, int and float")
         else:
             d = x.dtype
             slot = "dim" if x.ndim > 0 else "zero"

@@ -518,6 +518,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
     # ----------------------------------------------------------------- arithmetic
     def _binary(self, fn: type[autograd.Function], other: Any, reflected: bool = False, floating: bool = False) -> Tensor:
         """self op other (other op self if reflected) in PyTorch's result dtype (`floating`: at least the default float)."""
+        if (type(other) is float or type(other) is int) and self._array.dtype.kind == "f":
+            # The common case, a Python number with a float tensor: the tensor's dtype, no lookup.
+            b = Tensor._make(np.array(other, self._array.dtype), None)
+            return fn.apply(b, self) if reflected else fn.apply(self, b)
         dtype = result_type(self, other)
         if floating and dtype.kind != "f":
             dtype = dtypes.get_default_dtype()
