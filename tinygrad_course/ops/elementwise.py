@@ -7,11 +7,12 @@ no op here undoes broadcasting itself. Notation: z = f(x, y), g = ∂c/∂z.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from tinygrad_course.autograd.function import Primitive
-from tinygrad_course.ops._kernels import relu_mask
+from tinygrad_course.ops._kernels import relu_mask, select
 
 
 class Add(Primitive):
@@ -101,7 +102,10 @@ class Pow(Primitive):
 
     @staticmethod
     def forward(ctx, x, y):
-        out = np.power(x, y)
+        try:
+            out = np.power(x, y)
+        except ValueError as err:  # numpy: integers to negative integer powers
+            raise RuntimeError(f"pow: {err} (base dtype {x.dtype}, exponent dtype {y.dtype}), as in PyTorch") from None
         ctx.save_for_backward(x, y, out)
         return out
 
@@ -109,9 +113,49 @@ class Pow(Primitive):
     def backward(ctx, g):
         x, y, out = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        gx = g * y * x ** (y - 1) if nx else None
-        gy = g * out * x.log() if ny else None
+        xs, ys = x._array, y._array
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # PyTorch's special cases: x⁰ has gradient 0 (also at x = 0, where y·x^(y−1) is 0·∞),
+            # and 0^y has gradient 0 with respect to y for y ≥ 0 (where z·ln x is 0·(−∞)).
+            gx = select(g * y * x ** (y - 1), ys != 0) if nx else None
+            gy = select(g * out * x.log(), ~((xs == 0) & (ys >= 0))) if ny else None
         return gx, gy
+
+
+class FloorDiv(Primitive):
+    """z = ⌊x / y⌋ (PyTorch's //, rounding toward −∞); ∂c/∂x = ∂c/∂y = 0 (a step function)."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.shapes = (x.shape, y.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.floor_divide(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        zero = g * 0.0
+        return zero, zero
+
+
+class Remainder(Primitive):
+    """z = x − y ⌊x / y⌋ (PyTorch's %, the sign of y); ∂c/∂x = g, ∂c/∂y = −g ⌊x / y⌋."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.mod(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g if nx else None), (-g * np.floor_divide(x._array, y._array) if ny else None)
 
 
 class Exp(Primitive):
@@ -216,8 +260,10 @@ class Sigmoid(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        # ½(1 + tanh(x/2)) is σ exactly and never overflows, for any x.
-        out = 0.5 * (1.0 + np.tanh(0.5 * x))
+        # With e = e^(−|x|) ≤ 1 nothing overflows, and σ(x) = e / (1 + e) for x < 0 keeps the
+        # tiny values of the left tail (σ(−20) = 2.06e−9 in float32, not 0) that log needs.
+        e = np.exp(-np.abs(x))
+        out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)
         return out
 
@@ -243,11 +289,11 @@ class Relu(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return g * relu_mask(ctx.out)
+        return select(g, relu_mask(ctx.out))
 
 
 class Abs(Primitive):
-    """z = |x|; ∂c/∂x = g · sign(x) (0 at x = 0, like PyTorch)."""
+    """z = |x|; ∂c/∂x = g · sgn(x) (0 at x = 0 and at NaN, like PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -257,7 +303,8 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        return g * np.sign(x._array).astype(g._array.dtype)
+        positive, negative = x._array > 0, x._array < 0
+        return select(g, positive) - select(g, negative)
 
 
 class Erf(Primitive):
@@ -294,7 +341,7 @@ class Clamp(Primitive):
             inside &= x._array >= ctx.lo
         if ctx.hi is not None:
             inside &= x._array <= ctx.hi
-        return g * inside.astype(g._array.dtype)
+        return select(g, inside)
 
 
 class Maximum(Primitive):
@@ -310,8 +357,7 @@ class Maximum(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        wx = (x._array > y._array) + 0.5 * (x._array == y._array)
-        return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
+        return _split_ties(g, x._array > y._array, x._array == y._array)
 
 
 class Minimum(Primitive):
@@ -327,8 +373,14 @@ class Minimum(Primitive):
     @staticmethod
     def backward(ctx, g):
         x, y = ctx.saved_tensors
-        wx = (x._array < y._array) + 0.5 * (x._array == y._array)
-        return g * wx.astype(g.dtype), g * (1.0 - wx).astype(g.dtype)
+        return _split_ties(g, x._array < y._array, x._array == y._array)
+
+
+def _split_ties(g: Any, wins: np.ndarray, ties: np.ndarray) -> tuple[Any, Any]:
+    """The gradients of max/min(x, y): all of g to the winner, half to each on a tie (by selection)."""
+    half = select(g * 0.5, ties)
+    loses = ~(wins | ties)
+    return select(g, wins) + half, select(g, loses) + half
 
 
 class Where(Primitive):

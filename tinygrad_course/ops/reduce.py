@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_course.autograd.function import Primitive
+from tinygrad_course.ops._kernels import select
 from tinygrad_course.ops.movement import Expand, Reshape
 
 
@@ -26,6 +27,8 @@ class Sum(Primitive):
     def forward(ctx, x, axis=None, keepdim=False):
         ctx.in_shape = x.shape
         ctx.axis = axis
+        if x.dtype == np.float16:  # accumulated in float32, returned in float16 (PyTorch on the CPU)
+            return np.sum(x, axis=axis, keepdims=keepdim, dtype=np.float32).astype(np.float16)
         return np.sum(x, axis=axis, keepdims=keepdim)
 
     @staticmethod
@@ -68,9 +71,59 @@ class Amin(Primitive):
 
 
 def _spread_over_ties(ctx, g):
+    """g to the elements equal to the extreme, split evenly between ties, 0 elsewhere (by selection)."""
     mask = ctx.mask
-    weight = mask / mask.sum(axis=ctx.axis, keepdims=True)
-    return g.reshape(_kept_shape(ctx.in_shape, ctx.axis)) * weight.astype(g.dtype)
+    weight = (mask / mask.sum(axis=ctx.axis, keepdims=True)).astype(g.dtype)
+    return select(g.reshape(_kept_shape(ctx.in_shape, ctx.axis)) * weight, mask)
+
+
+class Root(Primitive):
+    """z = s^(1/p) for s ≥ 0 (√s for p = 2); ∂c/∂s = g · z / (p s), and 0 where z = 0.
+
+    The p-th root that ends a norm or a standard deviation: at a zero vector (a constant
+    sample) PyTorch gives the gradient 0, where the plain root's derivative would be ∞.
+    """
+
+    @staticmethod
+    def forward(ctx, s, p=2):
+        ctx.p = p
+        out = np.sqrt(s) if p == 2 else np.power(s, 1.0 / p)
+        ctx.save_for_backward(s, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        s, out = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return select(g * out / (s * ctx.p), out._array != 0)
+
+
+class Var(Primitive):
+    """z = Σ(x − x̄)² / (n − c) over `axis`; ∂c/∂x = g · 2 (x − x̄) / (n − c).
+
+    The closed form, as PyTorch's: built from mean and subtraction, an infinite g would give
+    ∞ − ∞ = NaN where PyTorch gives ±∞. float16 is accumulated in float32.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis=None, correction=1, keepdim=False):
+        ctx.axis, ctx.in_shape = axis, x.shape
+        n = x.size if axis is None else int(np.prod([x.shape[d] for d in axis], dtype=np.int64))
+        ctx.denominator = max(n - correction, 0)
+        ctx.save_for_backward(x)
+        acc = np.float32 if x.dtype == np.float16 else x.dtype
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = x.astype(acc, copy=False) - np.mean(x, axis=axis, keepdims=True, dtype=acc)
+            out = np.sum(d * d, axis=axis, keepdims=keepdim) / ctx.denominator
+        return out.astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        mean = x.mean(ctx.axis, keepdim=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.divide(2.0, ctx.denominator)  # ∞ for n ≤ c, as the value's NaN
+            return g.reshape(_kept_shape(ctx.in_shape, ctx.axis)) * ((x - mean) * factor)
 
 
 class Prod(Primitive):

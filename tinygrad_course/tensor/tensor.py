@@ -15,7 +15,7 @@ import numpy as np
 from tinygrad_course import autograd
 from tinygrad_course.autograd.function import explain_broadcast
 from tinygrad_course.autograd.grad_mode import mode
-from tinygrad_course.ops.elementwise import Add, Cast, Div, Mul, Neg, Pow, Sub
+from tinygrad_course.ops.elementwise import Add, Cast, Div, FloorDiv, Mul, Neg, Pow, Remainder, Sub
 from tinygrad_course.ops.matmul import MatMul
 from tinygrad_course.ops.movement import Clone
 from tinygrad_course.tensor import device as device_
@@ -499,6 +499,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         out = Tensor._make(fill(shape_arg(size), dtype=d), None)
         return out.requires_grad_() if requires_grad else out
 
+    def half(self) -> Tensor:
+        """Converted to float16."""
+        return self.to(dtypes.float16)
+
     def float(self) -> Tensor:
         """Converted to float32."""
         return self.to(dtypes.float32)
@@ -588,6 +592,26 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
 
     def __rtruediv__(self, other: Any) -> Tensor:
         return self._binary(Div, other, reflected=True, floating=True)
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self._binary(FloorDiv, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return self._binary(FloorDiv, other, reflected=True)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self._binary(Remainder, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return self._binary(Remainder, other, reflected=True)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """⌊self / other⌋, rounding toward −∞ (``//``); no gradient."""
+        return self // other
+
+    def remainder(self, other: Any) -> Tensor:
+        """self − other ⌊self / other⌋, with the sign of other (``%``)."""
+        return self % other
 
     def __pow__(self, exponent: Any) -> Tensor:
         return self._binary(Pow, exponent)
