@@ -94,6 +94,9 @@ def log_softmax(input: Tensor, dim: int | None = None) -> Tensor:
 # ---------------------------------------------------------------------- affine, dropout
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """z = x Wᵀ + b for x (…, in), W (out, in), b (out,) — one fused op."""
+    for name, value in (("input", input), ("weight", weight), ("bias", bias)):
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"linear: {name} must be a Tensor, got {type(value).__name__}; wrap it with tc.tensor(...)")
     if weight.ndim != 2:
         raise ValueError(f"linear: weight must be 2-D (out_features, in_features), got shape {weight.shape}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:

@@ -64,7 +64,10 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """z = x Wᵀ + b over the last dim of x (…, in_features)."""
-        data = input._array
+        try:
+            data = input._array
+        except AttributeError:
+            raise TypeError(f"{self!r}: input must be a Tensor, got {type(input).__name__}; wrap it with tc.tensor(...)") from None
         if not data.shape or data.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r}: expected input with {self.in_features} features in its last dim, got "

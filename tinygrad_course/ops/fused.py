@@ -69,6 +69,9 @@ class SoftmaxCrossEntropy(Primitive):
         p = e
         p /= s  # p = softmax(z), kept for backward
         ctx.p, ctx.q, ctx.labels, ctx.scale = p, q, labels, scale
+        # Every target ignored: the mean is 0/0 = NaN, but no sample contributes, so the
+        # gradient is 0 (PyTorch's answer), not δ · NaN, which would poison the parameters.
+        ctx.grad_scale = 0.0 if scale is not None and scale != scale else scale
         ctx.qsum = None if q is None else q.sum(axis=1, keepdims=True)
         ctx.one_hot = q is None or bool((ctx.qsum == 1.0).all())
         ctx.save_for_backward(z)
@@ -95,7 +98,7 @@ class SoftmaxCrossEntropy(Primitive):
             delta = p - ctx.q  # δ = p − q
         else:
             delta = p * ctx.qsum - ctx.q  # δ = p Σq − q
-        return delta * (g.reshape(-1, 1) if ctx.scale is None else g * ctx.scale)
+        return delta * (g.reshape(-1, 1) if ctx.scale is None else g * ctx.grad_scale)
 
 
 class Softplus(Primitive):

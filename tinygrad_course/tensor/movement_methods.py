@@ -264,9 +264,7 @@ def _normalize_index_item(i: Any) -> Any:
 
 def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     """The tensors joined along an existing dim; all other dims must match."""
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError("cat: expected a non-empty list of Tensors")
+    tensors = _tensor_list(tensors, "cat")
     first = tensors[0]
     d = first._dim(dim, "cat")
     for k, t in enumerate(tensors):
@@ -279,11 +277,22 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return Cat.apply(*[t.to(dtype) for t in tensors], axis=d)
 
 
-def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """The tensors (all of one shape) joined along a new dim."""
+def _tensor_list(tensors: Any, name: str) -> list[Tensor]:
+    """The argument of cat/stack as a non-empty list of Tensors, or a clear error."""
+    if isinstance(tensors, MovementMethods) or not isinstance(tensors, Sequence):
+        raise TypeError(f"{name}: expected a sequence (list or tuple) of Tensors, got {type(tensors).__name__}")
     tensors = list(tensors)
     if not tensors:
-        raise ValueError("stack: expected a non-empty list of Tensors")
+        raise ValueError(f"{name}: expected a non-empty list of Tensors")
+    for k, t in enumerate(tensors):
+        if not isinstance(t, MovementMethods):
+            raise TypeError(f"{name}: element {k} is a {type(t).__name__}, expected Tensor")
+    return tensors
+
+
+def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """The tensors (all of one shape) joined along a new dim."""
+    tensors = _tensor_list(tensors, "stack")
     for k, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: tensor {k} has shape {t.shape} but tensor 0 has shape {tensors[0].shape}; all must be equal")

@@ -760,7 +760,12 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
             dim = axis
         if dim is None:
             return None
-        dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+        if isinstance(dim, (int, np.integer)):
+            dims = (dim,)
+        elif isinstance(dim, (tuple, list)):
+            dims = tuple(dim)
+        else:
+            raise TypeError(f"{name}: dim must be an int or a tuple of ints, got {dim!r}")
         if self.ndim == 0:
             # PyTorch accepts dim 0 / -1 on a 0-d tensor and reduces nothing.
             for d in dims:
