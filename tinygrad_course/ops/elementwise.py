@@ -64,7 +64,7 @@ class Mul(Primitive):
 
 
 class Div(Primitive):
-    """z = x / y; ∂c/∂x = g / y, ∂c/∂y = −g · x / y²."""
+    """z = x / y; ∂c/∂x = g / y, ∂c/∂y = −g · (x / y) / y."""
 
     broadcasts = True
     array_backward = True
@@ -78,7 +78,8 @@ class Div(Primitive):
     def backward(ctx, g):
         x, y = ctx.saved_tensors
         nx, ny = ctx.needs_input_grad
-        return (g / y if nx else None), (-g * x / (y * y) if ny else None)
+        # −g·(x/y)/y, not −g·x/y²: y² underflows to 0 for |y| < 1e−23 in float32 (PyTorch's order)
+        return (g / y if nx else None), (-g * (x / y) / y if ny else None)
 
 
 class Neg(Primitive):
