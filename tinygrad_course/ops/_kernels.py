@@ -23,7 +23,7 @@ def select(g: Any, mask: np.ndarray) -> Any:
     Gradients are masked by selection, never by multiplying with 0/1: an inf or NaN in g where
     the mask is False must give 0, not inf · 0 = NaN (PyTorch's rule).
     """
-    if isinstance(g, np.ndarray):
+    if isinstance(g, (np.ndarray, np.generic)):  # (numpy gives scalars for 0-d results)
         return np.where(mask, g, np.zeros((), dtype=g.dtype))
     return g.where(mask, 0.0)
 

@@ -130,15 +130,21 @@ class MathMethods:
 
     def softmax(self, dim: int = -1) -> Tensor:
         """softmax(x)ᵢ = e^(xᵢ − m) / Σⱼ e^(xⱼ − m), m = max x (stable for any logits)."""
-        e = (self - self.amax(dim, keepdim=True).detach()).exp()
+        e = (self - self._row_max(dim)).exp()
         return e / e.sum(dim, keepdim=True)
 
     def log_softmax(self, dim: int = -1) -> Tensor:
         """log softmax(x)ᵢ = (xᵢ − m) − log Σⱼ e^(xⱼ − m), m = max x (stable and precise for any logits)."""
         # Subtracting m before the log keeps float32 precision for large logits, where
         # x − logsumexp(x) would cancel two large numbers.
-        shifted = self - self.amax(dim, keepdim=True).detach()
+        shifted = self - self._row_max(dim)
         return shifted - shifted.exp().sum(dim, keepdim=True).log()
+
+    def _row_max(self, dim: int) -> Any:
+        """m = max x along dim (a constant, kept dims), the shift of the softmax family; 0 along an empty dim."""
+        if self.ndim and self.shape[self._dim(dim, "softmax")] == 0:
+            return 0.0
+        return self.amax(dim, keepdim=True).detach()
 
     def _floating(self, name: str) -> Tensor:
         # PyTorch computes exp/log/... of an integer tensor in the default float dtype.
