@@ -4,7 +4,7 @@ Shapes include 0-d, size-0 and size-1 dims; dtypes float32 and float64; values i
 ties and negative bases. Both forward values and the gradients of ``sum(out * w)`` must agree
 (NaN where PyTorch has NaN, and nowhere else); a program that raises must raise in both.
 
-    python3 tasks.py test tests/parity/test_fuzz.py                                     # CI: 1,500 examples, seed 0
+    python3 tasks.py test tests/parity/test_fuzz.py                                     # CI: 3,000 examples, seed 0
     TINYGRAD_COURSE_FUZZ_EXAMPLES=20000 TINYGRAD_COURSE_FUZZ_SEED=1 python3 tasks.py test tests/parity/test_fuzz.py
 """
 
@@ -23,7 +23,7 @@ import tinygrad_course as tc
 
 torch = pytest.importorskip("torch")
 
-EXAMPLES = int(os.environ.get("TINYGRAD_COURSE_FUZZ_EXAMPLES", "1500"))
+EXAMPLES = int(os.environ.get("TINYGRAD_COURSE_FUZZ_EXAMPLES", "3000"))
 SEED = int(os.environ.get("TINYGRAD_COURSE_FUZZ_SEED", "0"))
 
 
