@@ -1,6 +1,6 @@
 """Kernels: the size- and layout-dependent tricks that op formulas call by name.
 
-An op's `backward` states its formula once (``g * relu_mask(out)``); how that is computed
+An op's `backward` states its formula once (``zero_where(g, out <= 0)``); how that is computed
 fastest on numpy lives here, and nowhere else. Each kernel takes and returns numpy arrays,
 or says which of its arguments may also be a Tensor.
 """
@@ -12,20 +12,27 @@ from typing import Any
 import numpy as np
 
 
-def relu_mask(out: np.ndarray) -> np.ndarray:
-    """Where relu passes its gradient: everywhere but out = max(x, 0) ≤ 0 (so a NaN input passes it, as in PyTorch)."""
-    return ~(out <= 0)
-
-
-def select(g: Any, mask: np.ndarray) -> Any:
-    """g where mask is True, else 0, for g a numpy array or a Tensor; mask is a constant bool array.
+def zero_where(g: Any, cond: np.ndarray) -> Any:
+    """g with 0 where cond is True, for g a numpy array or a Tensor; cond is a constant bool array.
 
     Gradients are masked by selection, never by multiplying with 0/1: an inf or NaN in g where
-    the mask is False must give 0, not inf · 0 = NaN (PyTorch's rule).
+    cond holds must give 0, not inf · 0 = NaN (PyTorch's rule, as its threshold_backward). A
+    Tensor that requires grad (create_graph) goes through the differentiable `where`; otherwise
+    the arrays directly.
     """
     if isinstance(g, (np.ndarray, np.generic)):  # (numpy gives scalars for 0-d results)
-        return np.where(mask, g, np.zeros((), dtype=g.dtype))
-    return g.where(mask, 0.0)
+        return _zero_where_array(g, cond)
+    if not g.requires_grad:
+        return type(g)._make(np.asarray(_zero_where_array(g._array, cond)), None)
+    return g.where(np.logical_not(cond), 0.0)
+
+
+def _zero_where_array(g: Any, cond: np.ndarray) -> Any:
+    # np.where costs 16× a multiplication on large arrays (346k floats: 1.3 ms against 80 µs),
+    # and the product by the mask is exact when g is finite, which one cheap pass tells.
+    if g.size > 1024 and np.isfinite(g).all():
+        return g * np.logical_not(cond)
+    return np.where(cond, np.zeros((), dtype=g.dtype), g)
 
 
 def minus_one_hot(p: Any, labels: np.ndarray) -> Any:

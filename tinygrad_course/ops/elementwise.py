@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.autograd.function import Primitive
-from tinygrad_course.ops._kernels import relu_mask, select
+from tinygrad_course.ops._kernels import zero_where
 
 
 class Add(Primitive):
@@ -118,8 +118,8 @@ class Pow(Primitive):
         with np.errstate(divide="ignore", invalid="ignore"):
             # PyTorch's special cases: x⁰ has gradient 0 (also at x = 0, where y·x^(y−1) is 0·∞),
             # and 0^y has gradient 0 with respect to y for y ≥ 0 (where z·ln x is 0·(−∞)).
-            gx = select(g * y * x ** (y - 1), ys != 0) if nx else None
-            gy = select(g * out * x.log(), ~((xs == 0) & (ys >= 0))) if ny else None
+            gx = zero_where(g * y * x ** (y - 1), ys == 0) if nx else None
+            gy = zero_where(g * out * x.log(), (xs == 0) & (ys >= 0)) if ny else None
         return gx, gy
 
 
@@ -290,7 +290,7 @@ class Relu(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return select(g, relu_mask(ctx.out))
+        return zero_where(g, ctx.out <= 0)  # (a NaN input passes its gradient, as in PyTorch)
 
 
 class Abs(Primitive):
@@ -304,8 +304,9 @@ class Abs(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        positive, negative = x._array > 0, x._array < 0
-        return select(g, positive) - select(g, negative)
+        xs = x._array
+        sign = (xs > 0).astype(g.dtype) - (xs < 0)  # sgn, with sgn(NaN) = 0 as PyTorch's
+        return zero_where(g * sign, sign == 0)
 
 
 class Erf(Primitive):
@@ -337,12 +338,12 @@ class Clamp(Primitive):
     @staticmethod
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
-        inside = np.ones(x.shape, dtype=bool)
+        outside = np.zeros(x.shape, dtype=bool)
         if ctx.lo is not None:
-            inside &= x._array >= ctx.lo
+            outside |= x._array < ctx.lo
         if ctx.hi is not None:
-            inside &= x._array <= ctx.hi
-        return select(g, inside)
+            outside |= x._array > ctx.hi
+        return zero_where(g, outside)  # the bounds themselves pass the gradient, as in PyTorch
 
 
 class Maximum(Primitive):
@@ -379,9 +380,9 @@ class Minimum(Primitive):
 
 def _split_ties(g: Any, wins: np.ndarray, ties: np.ndarray) -> tuple[Any, Any]:
     """The gradients of max/min(x, y): all of g to the winner, half to each on a tie (by selection)."""
-    half = select(g * 0.5, ties)
-    loses = ~(wins | ties)
-    return select(g, wins) + half, select(g, loses) + half
+    wx = wins + 0.5 * ties  # 1, ½ or 0
+    wy = 1.0 - wx
+    return zero_where(g * wx.astype(g.dtype), wx == 0), zero_where(g * wy.astype(g.dtype), wy == 0)
 
 
 class Where(Primitive):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from tinygrad_course.autograd.function import Primitive
-from tinygrad_course.ops._kernels import select
+from tinygrad_course.ops._kernels import zero_where
 from tinygrad_course.ops.movement import Expand, Reshape
 
 
@@ -74,7 +74,7 @@ def _spread_over_ties(ctx, g):
     """g to the elements equal to the extreme, split evenly between ties, 0 elsewhere (by selection)."""
     mask = ctx.mask
     weight = (mask / mask.sum(axis=ctx.axis, keepdims=True)).astype(g.dtype)
-    return select(g.reshape(_kept_shape(ctx.in_shape, ctx.axis)) * weight, mask)
+    return zero_where(g.reshape(_kept_shape(ctx.in_shape, ctx.axis)) * weight, ~mask)
 
 
 class Root(Primitive):
@@ -95,7 +95,7 @@ class Root(Primitive):
     def backward(ctx, g):
         s, out = ctx.saved_tensors
         with np.errstate(divide="ignore", invalid="ignore"):
-            return select(g * out / (s * ctx.p), out._array != 0)
+            return zero_where(g * out / (s * ctx.p), out._array == 0)
 
 
 class Var(Primitive):
