@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 class InplaceMethods:
     """In-place arithmetic, fills, indexed writes and random fills; each returns the tensor itself."""
 
+    __slots__ = ()  # a mixin of Tensor, which has slots: no __dict__ per tensor
+
     def _write(self: Any, name: str, compute: Callable[[Tensor], Tensor], *operands: Any) -> Tensor:
         """self ← compute(self), in place; `operands` are the other inputs, to see if any requires grad."""
         recording = mode.grad_enabled and (
