@@ -27,12 +27,17 @@ def zero_where(g: Any, cond: np.ndarray) -> Any:
     return g.where(np.logical_not(cond), 0.0)
 
 
+# A 0-d zero per dtype, made once: building one per call costs a fifth of a small np.where.
+_ZEROS = {np.dtype(d): np.zeros((), dtype=d) for d in (np.float16, np.float32, np.float64)}
+
+
 def _zero_where_array(g: Any, cond: np.ndarray) -> Any:
     # np.where costs 16× a multiplication on large arrays (346k floats: 1.3 ms against 80 µs),
     # and the product by the mask is exact when g is finite, which one cheap pass tells.
     if g.size > 1024 and np.isfinite(g).all():
         return g * np.logical_not(cond)
-    return np.where(cond, np.zeros((), dtype=g.dtype), g)
+    zero = _ZEROS.get(g.dtype)
+    return np.where(cond, zero if zero is not None else np.zeros((), dtype=g.dtype), g)
 
 
 def minus_one_hot(p: Any, labels: np.ndarray) -> Any:
