@@ -11,7 +11,7 @@
 # The public names. Each layer imports only the layers below it (autograd knows no Tensor; the
 # tensor package registers its class with autograd when it is imported), so the order of these
 # lines does not matter; tests/test_core_layout.py checks the layering.
-from tinygrad_course import autograd, data, nn, optim
+from tinygrad_course import autograd, data, func, nn, optim
 from tinygrad_course.autograd import (
     Function,
     GradcheckError,
@@ -149,7 +149,7 @@ bool = bool_
 
 __all__ = [
     "Function", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
-    "cuda", "data", "detect_anomaly", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
+    "cuda", "data", "detect_anomaly", "func", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
     "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
     "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load",
     "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randint", "randn",

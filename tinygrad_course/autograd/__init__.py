@@ -8,6 +8,7 @@ engine, same results) and `gradcheck.py`.
 
 import os
 
+from tinygrad_course.autograd import functional
 from tinygrad_course.autograd.anomaly import BackwardRecord, detect_anomaly, record_backward
 from tinygrad_course.autograd.api import backward, get_engine, grad, set_engine
 from tinygrad_course.autograd.function import Function, Primitive, once_differentiable, register_tensor_type
@@ -20,7 +21,7 @@ from tinygrad_course.autograd.graph import module_scope, sum_to_shape, topologic
 set_engine(os.environ.get("TINYGRAD_COURSE_ENGINE", "fast"))
 
 __all__ = [
-    "BackwardRecord", "Function", "GradcheckError", "backward", "detect_anomaly", "enable_grad", "get_engine",
+    "BackwardRecord", "Function", "functional", "GradcheckError", "backward", "detect_anomaly", "enable_grad", "get_engine",
     "grad", "gradcheck", "gradgradcheck", "inference_mode", "is_grad_enabled", "module_scope", "no_grad", "once_differentiable", "Primitive", "record_backward",
     "register_tensor_type", "set_engine", "set_grad_enabled", "sum_to_shape", "topological_order",
 ]

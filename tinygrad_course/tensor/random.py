@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 import numpy as np
 
 # PyTorch's CPU generator also starts from a fixed seed, so runs are reproducible by default.
@@ -26,5 +29,26 @@ def initial_seed() -> int:
 
 
 def generator() -> np.random.Generator:
-    """The global numpy Generator (reseeded by `manual_seed`)."""
+    """The global numpy Generator (reseeded by `manual_seed`); refused inside `forbidden(True, …)`."""
+    if _forbidden_by:
+        raise RuntimeError(
+            f"{_forbidden_by[-1]}: a random op was called; pass randomness='different' (independent "
+            "draws per sample) or 'same' (one draw for the batch)"
+        )
     return _generator
+
+
+# Who forbids random draws at the moment (vmap with randomness='error'), innermost last.
+_forbidden_by: list[str] = []
+
+
+@contextlib.contextmanager
+def forbidden(active: bool, reason: str) -> Iterator[None]:
+    """Within the block, when `active`, every random draw raises a RuntimeError naming `reason`."""
+    if active:
+        _forbidden_by.append(reason)
+    try:
+        yield
+    finally:
+        if active:
+            _forbidden_by.pop()

@@ -1,0 +1,228 @@
+"""Function transforms: tc.autograd.functional and tc.func, against closed forms and finite differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_course as tc
+from tinygrad_course import func, nn
+from tinygrad_course.autograd import functional as AF
+
+pytestmark = pytest.mark.usefixtures("engine")
+
+
+def t64(values) -> tc.Tensor:
+    return tc.tensor(np.asarray(values, dtype=np.float64))
+
+
+def numeric_jacobian(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Central differences of a numpy-valued f: shape f(x).shape + x.shape."""
+    y0 = np.asarray(f(x))
+    jac = np.zeros(y0.shape + x.shape)
+    for i in np.ndindex(x.shape):
+        d = np.zeros_like(x)
+        d[i] = eps
+        jac[(Ellipsis,) + i] = (np.asarray(f(x + d)) - np.asarray(f(x - d))) / (2 * eps)
+    return jac
+
+
+X = np.array([0.3, -1.2, 2.0])
+
+
+def energy(x):
+    """A potential: V(x) = Σ sin(xᵢ) xᵢ² + (Σ xᵢ)³ / 3."""
+    return ((x.sin() * x * x).sum() + x.sum() ** 3 / 3.0)
+
+
+def energy_np(x):
+    return np.sum(np.sin(x) * x * x) + np.sum(x) ** 3 / 3.0
+
+
+def grad_energy_np(x):
+    return np.cos(x) * x * x + 2 * x * np.sin(x) + np.sum(x) ** 2
+
+
+def hess_energy_np(x):
+    diag = -np.sin(x) * x * x + 4 * x * np.cos(x) + 2 * np.sin(x)
+    return np.diag(diag) + 2 * np.sum(x) * np.ones((3, 3))
+
+
+# ----------------------------------------------------------------- autograd.functional
+def test_vjp_and_jvp_of_a_vector_function() -> None:
+    f = lambda x: x.exp() * x[0]  # noqa: E731
+    j = numeric_jacobian(lambda a: np.exp(a) * a[0], X)
+    v = t64([1.0, 2.0, -1.0])
+    out, vj = AF.vjp(f, t64(X), v)
+    np.testing.assert_allclose(out.numpy(), np.exp(X) * X[0], rtol=1e-14)
+    np.testing.assert_allclose(vj.numpy(), v.numpy() @ j, rtol=1e-7)
+    _, jv = AF.jvp(f, t64(X), v)
+    np.testing.assert_allclose(jv.numpy(), j @ v.numpy(), rtol=1e-7)
+
+
+def test_jacobian_single_and_tuple() -> None:
+    jac = AF.jacobian(lambda x: x**2 * 3, t64(X))
+    np.testing.assert_allclose(jac.numpy(), np.diag(6 * X), rtol=1e-14)
+    a, b = t64([1.0, 2.0]), t64([3.0, 4.0, 5.0])
+    jac = AF.jacobian(lambda a, b: (a.sum() * b, a * b.sum()), (a, b))
+    assert [[j.shape for j in row] for row in jac] == [[(3, 2), (3, 3)], [(2, 2), (2, 3)]]
+    np.testing.assert_allclose(jac[0][0].numpy(), np.outer([3, 4, 5], [1, 1]))
+    np.testing.assert_allclose(jac[1][1].numpy(), np.outer([1, 2], [1, 1, 1]))
+
+
+def test_hessian_of_a_potential_and_hvp_vhp() -> None:
+    h = AF.hessian(energy, t64(X))
+    np.testing.assert_allclose(h.numpy(), hess_energy_np(X), rtol=1e-12)
+    v = t64([0.5, -1.0, 2.0])
+    value, hv = AF.hvp(energy, t64(X), v)
+    assert value.item() == pytest.approx(energy_np(X), rel=1e-14)
+    np.testing.assert_allclose(hv.numpy(), hess_energy_np(X) @ v.numpy(), rtol=1e-12)
+    _, vh = AF.vhp(energy, t64(X), v)
+    np.testing.assert_allclose(vh.numpy(), v.numpy() @ hess_energy_np(X), rtol=1e-12)
+
+
+def test_hessian_of_two_inputs() -> None:
+    f = lambda a, b: (a * a * b).sum()  # noqa: E731
+    h = AF.hessian(f, (t64([1.0, 2.0]), t64([3.0, 4.0])))
+    np.testing.assert_allclose(h[0][0].numpy(), np.diag([6.0, 8.0]))
+    np.testing.assert_allclose(h[0][1].numpy(), np.diag([2.0, 4.0]))
+    np.testing.assert_allclose(h[1][1].numpy(), np.zeros((2, 2)))
+
+
+def test_create_graph_makes_results_differentiable() -> None:
+    x = t64(X).requires_grad_()
+    h = AF.hessian(lambda y: (y**4).sum(), x, create_graph=True)
+    assert h.requires_grad
+    (g,) = tc.grad(h.sum(), x)  # d/dx Σ diag(12x²) = 24x
+    np.testing.assert_allclose(g.numpy(), 24 * X, rtol=1e-12)
+    _, vj = AF.vjp(lambda y: y.sin(), x, t64([1.0, 1.0, 1.0]), create_graph=True)
+    (g2,) = tc.grad(vj.sum(), x)
+    np.testing.assert_allclose(g2.numpy(), -np.sin(X), rtol=1e-12)
+
+
+def test_strict_mode_and_bad_input() -> None:
+    f = lambda a, b: a * 2  # noqa: E731
+    _, (ga, gb) = AF.vjp(f, (t64([1.0]), t64([2.0])), t64([1.0]))
+    assert gb.tolist() == [0.0]
+    with pytest.raises(RuntimeError, match="independent of input 1. This is not allowed in strict mode"):
+        AF.vjp(f, (t64([1.0]), t64([2.0])), t64([1.0]), strict=True)
+    with pytest.raises(RuntimeError, match=r"vjp: the vector v can only be None if the function's output has a single element; output 0 has shape \(3,\)"):
+        AF.vjp(lambda x: x * 2, t64(X))
+    with pytest.raises(TypeError, match="jacobian: input 0 must be a Tensor, got list"):
+        AF.jacobian(lambda x: x, [[1.0]])
+    with pytest.raises(RuntimeError, match=r"hessian: the function must return a single-element Tensor, got shape \(3,\)"):
+        AF.hessian(lambda x: x * 2, t64(X))
+
+
+# ----------------------------------------------------------------- tc.func
+def test_grad_grad_and_value_argnums_has_aux() -> None:
+    g = func.grad(energy)(t64(X))
+    np.testing.assert_allclose(g.detach().numpy(), grad_energy_np(X), rtol=1e-12)
+    g, value = func.grad_and_value(energy)(t64(X))
+    assert value.item() == pytest.approx(energy_np(X), rel=1e-14)
+    f = lambda a, b: (a * b.exp()).sum()  # noqa: E731
+    ga, gb = func.grad(f, argnums=(0, 1))(t64([1.0, 2.0]), t64([0.5, 0.0]))
+    np.testing.assert_allclose(ga.detach().numpy(), np.exp([0.5, 0.0]))
+    np.testing.assert_allclose(gb.detach().numpy(), [np.exp(0.5), 2.0])
+    g, aux = func.grad(lambda x: ((x**2).sum(), x.mean()), has_aux=True)(t64(X))
+    assert aux.item() == pytest.approx(X.mean()) and np.allclose(g.detach().numpy(), 2 * X)
+    with pytest.raises(RuntimeError, match=r"grad\(f\)\(\*args\): expected f\(\*args\) to return a scalar Tensor, got \(3,\)"):
+        func.grad(lambda x: x * 2)(t64(X))
+    with pytest.raises(RuntimeError, match="with has_aux=True, f must return a \\(output, aux\\) tuple"):
+        func.grad(lambda x: x.sum(), has_aux=True)(t64(X))
+
+
+def test_grad_composes_into_higher_derivatives() -> None:
+    # a one-element input: each level's gradient has one element, so it can be differentiated again
+    d3 = func.grad(func.grad(func.grad(lambda x: x.sin().sum())))
+    assert d3(t64([0.7])).item() == pytest.approx(-np.cos(0.7), rel=1e-14)
+    second = func.grad(lambda y: func.grad(lambda z: (z**4).sum())(y).sum())
+    np.testing.assert_allclose(second(t64([2.0])).detach().numpy(), [12 * 4.0])
+
+
+def test_vjp_jvp_jacrev_jacfwd_hessian() -> None:
+    f = lambda x: x.exp() * x[0]  # noqa: E731
+    j = numeric_jacobian(lambda a: np.exp(a) * a[0], X)
+    out, vjp_fn = func.vjp(f, t64(X))
+    (vj,) = vjp_fn(t64([1.0, 0.0, 2.0]))
+    np.testing.assert_allclose(vj.detach().numpy(), np.array([1.0, 0.0, 2.0]) @ j, rtol=1e-7)
+    _, jv = func.jvp(f, (t64(X),), (t64([0.0, 1.0, 1.0]),))
+    np.testing.assert_allclose(jv.detach().numpy(), j @ np.array([0.0, 1.0, 1.0]), rtol=1e-7)
+    np.testing.assert_allclose(func.jacrev(f)(t64(X)).detach().numpy(), j, rtol=1e-7)
+    np.testing.assert_allclose(func.jacfwd(f)(t64(X)).detach().numpy(), j, rtol=1e-7)
+    np.testing.assert_allclose(func.hessian(energy)(t64(X)).detach().numpy(), hess_energy_np(X), rtol=1e-12)
+    np.testing.assert_allclose(func.jacrev(func.jacrev(energy))(t64(X)).detach().numpy(), hess_energy_np(X), rtol=1e-12)
+    with pytest.raises(RuntimeError, match=r"jvp: tangent 0 has shape \(2,\) but primal 0 has shape \(3,\)"):
+        func.jvp(f, (t64(X),), (t64([1.0, 2.0]),))
+
+
+def test_functional_call_and_stack_module_state() -> None:
+    tc.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    model.double()
+    x = tc.randn(5, 3, dtype=tc.float64)
+    params = {k: v.detach() * 2 for k, v in model.named_parameters()}
+    out = func.functional_call(model, params, (x,))
+    w0, b0, w1, b1 = (params[k].numpy() for k in ("0.weight", "0.bias", "2.weight", "2.bias"))
+    np.testing.assert_allclose(out.numpy(), np.tanh(x.numpy() @ w0.T + b0) @ w1.T + b1, rtol=1e-12)
+    assert model[0].weight.requires_grad and np.allclose(model[0].weight.detach().numpy() * 2, w0)  # restored
+    with pytest.raises(RuntimeError, match=r"functional_call: unexpected key\(s\) \['nope'\]"):
+        func.functional_call(model, {"nope": tc.zeros(1)}, (x,))
+    models = [nn.Linear(3, 2) for _ in range(4)]
+    params, buffers = func.stack_module_state(models)
+    assert params["weight"].shape == (4, 2, 3) and params["weight"].requires_grad and buffers == {}
+
+
+def test_per_sample_gradients_equal_the_loop() -> None:
+    tc.manual_seed(1)
+    model = nn.Sequential(nn.Linear(3, 8), nn.ReLU(), nn.Linear(8, 2))
+    model.double()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    x, y = tc.randn(6, 3, dtype=tc.float64), tc.randint(0, 2, (6,))
+
+    def loss(p, xb, yb):
+        return nn.functional.cross_entropy(func.functional_call(model, p, (xb.unsqueeze(0),)), yb.unsqueeze(0))
+
+    per = func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    for b in range(6):
+        model.zero_grad()
+        nn.functional.cross_entropy(model(x[b : b + 1]), y[b : b + 1]).backward()
+        for name, p in model.named_parameters():
+            np.testing.assert_allclose(per[name][b].detach().numpy(), p.grad.numpy(), rtol=1e-12)
+
+
+def test_vmap_in_dims_out_dims_nested_and_errors() -> None:
+    a = t64(np.arange(12.0).reshape(3, 4))
+    np.testing.assert_allclose(func.vmap(lambda r: r.sum())(a).numpy(), a.numpy().sum(1))
+    np.testing.assert_allclose(func.vmap(lambda c: c.sum(), in_dims=1)(a).numpy(), a.numpy().sum(0))
+    np.testing.assert_allclose(func.vmap(lambda r, w: r * w, in_dims=(0, None))(a, t64([1.0, 2, 3, 4])).numpy(),
+                               a.numpy() * [1, 2, 3, 4])
+    np.testing.assert_allclose(func.vmap(lambda r: r * 2, out_dims=1)(a).numpy(), (a.numpy() * 2).T)
+    np.testing.assert_allclose(func.vmap(func.vmap(lambda s: s * s))(a).numpy(), a.numpy() ** 2)
+    dot = func.vmap(lambda u, v: (u * v).sum())
+    np.testing.assert_allclose(dot(a, a).numpy(), (a.numpy() ** 2).sum(1))
+    with pytest.raises(ValueError, match="vmap: expected all mapped inputs to have the same size along their in_dims"):
+        dot(a, a[:2])
+    with pytest.raises(ValueError, match=r"vmap: in_dims=2 is out of range for argument 0 of shape \(3, 4\)"):
+        func.vmap(lambda r: r, in_dims=2)(a)
+    with pytest.raises(ValueError, match=r"in_dims has 2 entries for 1 positional arguments"):
+        func.vmap(lambda r: r, in_dims=(0, 0))(a)
+    with pytest.raises(RuntimeError, match=r"vmap\(randomness='error'\): a random op was called"):
+        func.vmap(lambda r: r + tc.randn(4, dtype=tc.float64))(a)
+    same = func.vmap(lambda r: r * 0 + tc.randn(4, dtype=tc.float64), randomness="same")(a)
+    assert np.allclose(same.numpy()[0], same.numpy()[1])
+    different = func.vmap(lambda r: r * 0 + tc.randn(4, dtype=tc.float64), randomness="different")(a)
+    assert not np.allclose(different.numpy()[0], different.numpy()[1])
+
+
+def test_laplacian_equals_the_trace_of_the_hessian() -> None:
+    def psi(x):  # a small "wavefunction" network, per sample: (B, d) → (B,)
+        return (x.tanh() * t64([1.0, -2.0, 0.5])).sum(1) + (x * x).sum(1).sqrt()
+
+    x = t64(np.array([[0.3, -0.2, 1.0], [1.5, 0.4, -0.7]]))
+    lap = func.laplacian(psi)(x)
+    for b in range(2):
+        h = AF.hessian(lambda row: psi(row.unsqueeze(0)).sum(), x[b])
+        assert lap[b].item() == pytest.approx(np.trace(h.numpy()), rel=1e-12)
+    with pytest.raises(RuntimeError, match=r"laplacian: expected x of shape \(B, d\) and f\(x\) of shape \(B,\)"):
+        func.laplacian(lambda z: z.sum())(x)

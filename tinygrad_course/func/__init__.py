@@ -1,0 +1,366 @@
+"""`tc.func`: PyTorch's composable function transforms (``torch.func``), plus `laplacian`.
+
+``grad(f)`` is a function that returns ∂f/∂x; transforms compose: ``grad(grad(f))``,
+``jacrev(jacrev(f))``, ``vmap(grad(f))``, ``vmap(vmap(f))``. Every transform is built on the
+autograd engine (`tc.grad` with create_graph, so that the result can be differentiated again).
+
+`vmap` here maps the function over the batch dim sample by sample and stacks the results:
+correct for every op, including nested vmap and vmap of other transforms, but not yet
+vectorised by per-op batching rules (see docs/function-transforms.md).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_course.autograd.api import grad as _autograd_grad
+from tinygrad_course.autograd.grad_mode import enable_grad
+from tinygrad_course.nn.module import Module
+from tinygrad_course.tensor import Tensor, random, stack
+
+__all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "laplacian",
+           "stack_module_state", "vjp", "vmap"]
+
+
+def _argnums(argnums: int | tuple[int, ...], n: int, op: str) -> tuple[int, ...]:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    if not nums:
+        raise ValueError(f"{op}: argnums must name at least one argument")
+    for a in nums:
+        if not isinstance(a, int) or not -n <= a < n:
+            raise ValueError(f"{op}: argnums {argnums!r} is out of range for a function called with {n} positional arguments")
+    return tuple(a % n for a in nums)
+
+
+def _with_grad_args(args: tuple[Any, ...], nums: tuple[int, ...], op: str) -> list[Any]:
+    """The arguments, those at `nums` made differentiable (joined to their graph if they have one).
+
+    An argument may be a Tensor or a dict of Tensors (e.g. a module's parameters for
+    `functional_call`); its gradient then has the same structure.
+    """
+    args = list(args)
+    for a in nums:
+        args[a] = _map_leaves(args[a], lambda t, where, a=a: _differentiable(t, f"{op}: argument {a}{where}"))
+    return args
+
+
+def _differentiable(t: Any, what: str) -> Any:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{what} must be a Tensor to differentiate with respect to it, got {type(t).__name__}")
+    if t.dtype.kind != "f":
+        raise TypeError(f"{what} must be a floating tensor, got dtype {t.dtype}")
+    return t * 1.0 if t.requires_grad else t.detach().requires_grad_()
+
+
+def _map_leaves(obj: Any, fn: Callable[[Any, str], Any]) -> Any:
+    """fn applied to a Tensor, or to each value of a dict (keys kept)."""
+    if isinstance(obj, dict):
+        return {k: fn(v, f"[{k!r}]") for k, v in obj.items()}
+    return fn(obj, "")
+
+
+def _leaves(obj: Any) -> list[Any]:
+    return list(obj.values()) if isinstance(obj, dict) else [obj]
+
+
+def _like(obj: Any, values: list[Any]) -> Any:
+    return dict(zip(obj.keys(), values)) if isinstance(obj, dict) else values[0]
+
+
+def _split_aux(out: Any, has_aux: bool, op: str) -> tuple[Any, Any]:
+    if not has_aux:
+        return out, None
+    if not isinstance(out, tuple) or len(out) != 2:
+        raise RuntimeError(f"{op}(f)(*args): with has_aux=True, f must return a (output, aux) tuple")
+    return out
+
+
+def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
+                   has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning (∂func/∂args[argnums], func(*args)); with has_aux, (grad, (value, aux))."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), "grad")
+        with enable_grad():
+            xs = _with_grad_args(args, nums, "grad")
+            out, aux = _split_aux(func(*xs, **kwargs), has_aux, "grad")
+            if not isinstance(out, Tensor) or out.numel() != 1:
+                shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+                raise RuntimeError(f"grad(f)(*args): expected f(*args) to return a scalar Tensor, got {shape}")
+            wrt = [leaf for a in nums for leaf in _leaves(xs[a])]
+            if out.requires_grad:
+                flat = _autograd_grad(out, wrt, create_graph=True, allow_unused=True)
+            else:
+                flat = (None,) * len(wrt)
+            flat = [g if g is not None else Tensor._make(np.zeros(w.shape, dtype=w.dtype), None)
+                    for g, w in zip(flat, wrt)]
+            gs, start = [], 0
+            for a in nums:  # back into each argument's structure
+                n = len(_leaves(xs[a]))
+                gs.append(_like(xs[a], flat[start:start + n]))
+                start += n
+        g = gs[0] if isinstance(argnums, int) else tuple(gs)
+        return (g, (out, aux)) if has_aux else (g, out)
+
+    return wrapper
+
+
+def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable[..., Any]:
+    """A function returning ∂func/∂args[argnums] of a scalar func (with has_aux, (grad, aux))."""
+    inner = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        g, value = inner(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
+    """(func(*primals), vjp_fn[, aux]) where vjp_fn(cotangents) gives vᵀ ∂func/∂primals, one per primal."""
+    with enable_grad():
+        xs = _with_grad_args(primals, tuple(range(len(primals))), "vjp")
+        out, aux = _split_aux(func(*xs), has_aux, "vjp")
+    outs = out if isinstance(out, tuple) else (out,)
+
+    def vjp_fn(*cotangents: Any) -> tuple[Any, ...]:
+        cts = cotangents[0] if len(cotangents) == 1 and isinstance(cotangents[0], tuple) else cotangents
+        if len(cts) != len(outs):
+            raise RuntimeError(f"vjp_fn: expected {len(outs)} cotangents (one per output), got {len(cts)}")
+        with enable_grad():
+            gs = _autograd_grad(list(outs), list(xs), list(cts), create_graph=True, retain_graph=True, allow_unused=True)
+        return tuple(g if g is not None else Tensor._make(np.zeros(x.shape, dtype=x.dtype), None)
+                     for g, x in zip(gs, xs))
+
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any, ...],
+        has_aux: bool = False) -> tuple[Any, ...]:
+    """(func(*primals), J·tangents), by the double-vjp trick."""
+    if not isinstance(primals, tuple) or not isinstance(tangents, tuple):
+        raise RuntimeError("jvp: primals and tangents must be tuples of Tensors")
+    if len(primals) != len(tangents):
+        raise RuntimeError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    for k, (p, t) in enumerate(zip(primals, tangents)):
+        if tuple(p.shape) != tuple(t.shape):
+            raise RuntimeError(f"jvp: tangent {k} has shape {tuple(t.shape)} but primal {k} has shape {tuple(p.shape)}")
+    with enable_grad():
+        xs = _with_grad_args(primals, tuple(range(len(primals))), "jvp")
+        out, aux = _split_aux(func(*xs), has_aux, "jvp")
+        outs = out if isinstance(out, tuple) else (out,)
+        us = [Tensor._make(np.zeros(o.shape, dtype=o.dtype), None).requires_grad_() for o in outs]
+        gs = _autograd_grad(list(outs), list(xs), us, create_graph=True, allow_unused=True)
+        pairs = [(g, t) for g, t in zip(gs, tangents) if g is not None and g.requires_grad]
+        if pairs:
+            dot = sum(((g * t).sum() for g, t in pairs[1:]), (pairs[0][0] * pairs[0][1]).sum())
+            jv = _autograd_grad(dot, us, create_graph=True, allow_unused=True)
+        else:
+            jv = (None,) * len(us)
+        jv = tuple(j if j is not None else Tensor._make(np.zeros(o.shape, dtype=o.dtype), None) for j, o in zip(jv, outs))
+    result = jv if isinstance(out, tuple) else jv[0]
+    return (out, result, aux) if has_aux else (out, result)
+
+
+def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+           chunk_size: int | None = None) -> Callable[..., Any]:
+    """A function returning the Jacobian of func w.r.t. args[argnums], shape output.shape + input.shape."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), "jacrev")
+        with enable_grad():
+            xs = _with_grad_args(args, nums, "jacrev")
+            out, aux = _split_aux(func(*xs, **kwargs), has_aux, "jacrev")
+            outs = out if isinstance(out, tuple) else (out,)
+            wrt = [xs[a] for a in nums]
+            jac = tuple(tuple(_jacobian_block(o, w) for w in wrt) for o in outs)
+        per_out = [j if not isinstance(argnums, int) else j[0] for j in jac]
+        result = tuple(per_out) if isinstance(out, tuple) else per_out[0]
+        return (result, aux) if has_aux else result
+
+    return wrapper
+
+
+def _jacobian_block(out: Any, x: Any) -> Any:
+    """∂out/∂x, shape out.shape + x.shape, one backward per output element (differentiable)."""
+    rows = []
+    for i in range(out.numel()):
+        e = np.zeros(out.numel(), dtype=out.dtype)
+        e[i] = 1
+        seed = Tensor._make(e.reshape(out.shape), None)
+        (g,) = _autograd_grad(out, x, seed, create_graph=True, retain_graph=True, allow_unused=True) \
+            if out.requires_grad else (None,)
+        rows.append(g if g is not None else Tensor._make(np.zeros(x.shape, dtype=x.dtype), None))
+    if not rows:
+        return Tensor._make(np.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype), None)
+    return stack(rows).reshape(tuple(out.shape) + tuple(x.shape))
+
+
+def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
+           randomness: str = "error") -> Callable[..., Any]:
+    """The Jacobian of func w.r.t. args[argnums] (computed by reverse-mode rows here: the same numbers as forward mode)."""
+    return jacrev(func, argnums, has_aux)
+
+
+def hessian(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callable[..., Any]:
+    """A function returning ∂²func/∂x² of a scalar func: jacfwd(jacrev(func)), shape x.shape + x.shape."""
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def laplacian(func: Callable[..., Any], argnums: int = 0) -> Callable[..., Any]:
+    """Δₓf = Σᵢ ∂²f/∂xᵢ² for batched inputs: x of shape (B, d) and f(x) of shape (B,) give Δf of shape (B,).
+
+    An extension: neither PyTorch nor JAX ships it. Computed here by double backward, one pass
+    per input dimension and all B samples at once (∂/∂xᵢ of Σ_b ∂f_b/∂x_{b,i}, since sample b
+    depends only on row b); the forward-Laplacian propagation of Li et al. (2023), "Forward
+    Laplacian: A New Computational Framework for Neural Network-based Variational Monte Carlo",
+    which carries (value, ∇, Δ) through the layers, is the faster path still to come.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nums = _argnums(argnums, len(args), "laplacian")
+        with enable_grad():
+            xs = _with_grad_args(args, nums, "laplacian")
+            x = xs[nums[0]]
+            out = func(*xs, **kwargs)
+            if x.ndim != 2 or tuple(out.shape) != (x.shape[0],):
+                raise RuntimeError(
+                    f"laplacian: expected x of shape (B, d) and f(x) of shape (B,), got {tuple(x.shape)} and {tuple(out.shape)}"
+                )
+            (g,) = _autograd_grad(out.sum(), x, create_graph=True)
+            total = None
+            for i in range(x.shape[1]):
+                (h,) = _autograd_grad(g[:, i].sum(), x, create_graph=True, retain_graph=True, allow_unused=True)
+                if h is not None:
+                    term = h[:, i]
+                    total = term if total is None else total + term
+        return total if total is not None else Tensor._make(np.zeros(x.shape[0], dtype=x.dtype), None)
+
+    return wrapper
+
+
+def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any, kwargs: dict[str, Any] | None = None,
+                    *, tie_weights: bool = True, strict: bool = False) -> Any:
+    """module(*args) with its parameters and buffers replaced by the given tensors (by state_dict name), then restored."""
+    dicts = parameter_and_buffer_dicts if isinstance(parameter_and_buffer_dicts, (tuple, list)) else (parameter_and_buffer_dicts,)
+    values: dict[str, Any] = {}
+    for d in dicts:
+        for name, t in d.items():
+            if name in values:
+                raise ValueError(f"functional_call: {name!r} appears in more than one dict")
+            values[name] = t
+    known = dict(module.named_parameters()) | dict(module.named_buffers())
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise RuntimeError(f"functional_call: unexpected key(s) {unknown}; the module has {sorted(known)}")
+    if strict and set(known) - set(values):
+        raise RuntimeError(f"functional_call: missing key(s) {sorted(set(known) - set(values))} (strict=True)")
+    saved = []
+    try:
+        for name, t in values.items():
+            owner, leaf = _owner(module, name)
+            registry = owner.__dict__["_parameters"] if leaf in owner.__dict__["_parameters"] else owner.__dict__["_buffers"]
+            saved.append((owner, registry, leaf, registry[leaf]))
+            registry[leaf] = t
+            owner.__dict__[leaf] = t
+        args = args if isinstance(args, tuple) else (args,)
+        return module(*args, **(kwargs or {}))
+    finally:
+        for owner, registry, leaf, original in reversed(saved):
+            registry[leaf] = original
+            owner.__dict__[leaf] = original
+
+
+def _owner(module: Module, name: str) -> tuple[Module, str]:
+    *path, leaf = name.split(".")
+    owner = module
+    for part in path:
+        owner = owner.__dict__["_modules"][part]
+    return owner, leaf
+
+
+def stack_module_state(models: list[Module]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(params, buffers) of several models of one architecture, each stacked along a new first dim."""
+    if not models:
+        raise RuntimeError("stack_module_state: expected at least one model")
+    names = [dict(m.named_parameters()) for m in models]
+    if any(set(n) != set(names[0]) for n in names):
+        raise RuntimeError("stack_module_state: the models must have the same parameter names")
+    params = {k: stack([n[k].detach() for n in names]).requires_grad_() for k in names[0]}
+    bufs = [dict(m.named_buffers()) for m in models]
+    buffers = {k: stack([b[k] for b in bufs]) for k in bufs[0]}
+    return params, buffers
+
+
+def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error",
+         *, chunk_size: int | None = None) -> Callable[..., Any]:
+    """func mapped over a batch dim of its inputs: vmap(f)(x)[b] = f(x[b]); in_dims/out_dims as PyTorch.
+
+    `in_dims` is an int (every Tensor argument), None (not mapped), or a tuple with one entry per
+    argument; `out_dims` the same for the outputs. ``randomness='error'`` refuses random ops
+    inside, 'different' draws independently per sample, 'same' draws once for the batch.
+    """
+    if randomness not in ("error", "different", "same"):
+        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
+        if len(dims) != len(args):
+            raise ValueError(
+                f"vmap(f, in_dims={in_dims!r})(*args): in_dims has {len(dims)} entries for {len(args)} positional arguments"
+            )
+        size = None
+        for k, (a, d) in enumerate(zip(args, dims)):
+            if d is None:
+                continue
+            if not isinstance(a, Tensor):
+                raise ValueError(f"vmap: in_dims={d} for argument {k}, which is a {type(a).__name__}, not a Tensor; use None")
+            if not -a.ndim <= d < max(a.ndim, 1) or a.ndim == 0:
+                raise ValueError(f"vmap: in_dims={d} is out of range for argument {k} of shape {tuple(a.shape)}")
+            n = a.shape[d]
+            if size is not None and n != size:
+                raise ValueError(f"vmap: expected all mapped inputs to have the same size along their in_dims; "
+                                 f"argument {k} has {n}, an earlier one {size}")
+            size = n
+        if size is None:
+            raise ValueError("vmap: at least one argument must be mapped (in_dims not all None)")
+        if randomness == "same":
+            state = random.generator().bit_generator.state
+        results = []
+        for b in range(size):
+            sample = [a if d is None else _select(a, d, b) for a, d in zip(args, dims)]
+            if randomness == "same":
+                random.generator().bit_generator.state = state
+            with random.forbidden(randomness == "error", "vmap(randomness='error')"):
+                results.append(func(*sample, **kwargs))
+        first = results[0]
+        if isinstance(first, dict):
+            return {k: _stack_at([r[k] for r in results], out_dims) for k in first}
+        if isinstance(first, tuple):
+            outs = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(first)
+            return tuple(_stack_at([r[k] for r in results], outs[k]) for k in range(len(first)))
+        return _stack_at(results, out_dims)
+
+    return wrapper
+
+
+def _select(t: Tensor, dim: int, b: int) -> Tensor:
+    index = (slice(None),) * (dim % t.ndim) + (b,)
+    return t[index]
+
+
+def _stack_at(parts: list[Any], dim: Any) -> Any:
+    if not isinstance(parts[0], Tensor):
+        raise ValueError(f"vmap: func must return Tensors (or tuples of them), got {type(parts[0]).__name__}")
+    if dim is None:  # an output declared unbatched: the same for every sample
+        return parts[0]
+    return stack(parts, dim)
