@@ -107,7 +107,7 @@ class Emitter:
 
     def const(self, value: Any, hint: str = "const", name: str | None = None) -> str:
         name = name or self.fresh(hint)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(np.asarray(value)), name))
+        self.initializers.append(numpy_helper.from_array(np.array(value, order="C", copy=True), name))
         return name
 
     def i64(self, values: Any) -> str:
@@ -181,9 +181,30 @@ class Emitter:
         if k is not None and self.tr2.input_index.get(id(a2)) == k:
             self.used_inputs.add(self.in_names[k])
             return self.in_names[k]
+        copied = self.input_copy(a1, a2)
+        if copied is not None:
+            return copied
         if _same(a1, a2):
             return self.const(a1, attr)
         return self.frozen(a1, f"{type(n).__name__}: its stored {attr!r}")
+
+    def input_copy(self, a1: np.ndarray, a2: np.ndarray) -> str | None:
+        """An input's values (a reshaped view or a copy, e.g. cross_entropy's targets) in both traces."""
+        for k, (t1, t2) in enumerate(zip(self.tr1.inputs, self.tr2.inputs)):
+            b1, b2 = t1._array, t2._array
+            if a1.size != b1.size or a2.size != b2.size or a1.ndim != a2.ndim:
+                continue
+            if not (np.array_equal(a1.ravel(), b1.ravel()) and np.array_equal(a2.ravel(), b2.ravel())):
+                continue
+            name = self.in_names[k]
+            self.used_inputs.add(name)
+            if a1.shape != b1.shape or a2.shape != b2.shape:
+                target = [-1 if a1.shape[i] != a2.shape[i] else n for i, n in enumerate(a1.shape)]
+                if target.count(-1) > 1:
+                    continue
+                name = self.node("Reshape", [name, self.i64(target)])
+            return self.cast(name, b1.dtype, a1.dtype)
+        return None
 
     def frozen(self, a: np.ndarray, what: str) -> str:
         message = (f"{what} is a value computed outside the graph from the input (it changes with the input); "
