@@ -239,3 +239,177 @@ def test_optimizer_state_comes_back_keyed_by_int(tmp_path):
     assert list(out["state"]) == [0] and out["state"][0]["step"] == 1 and type(out["state"][0]["step"]) is int
     assert out["param_groups"][0]["betas"] == (0.9, 0.999)
     assert Path(tmp_path / "ckpt").is_file()
+
+
+# ----------------------------------------------------------------------------- hardening (issue 15)
+def _zip(members):
+    """A zip archive from (name, method, crc, uncompressed size, raw data) tuples, written by hand."""
+    import struct
+
+    body, central = b"", b""
+    for name, method, crc, usize, raw in members:
+        name = name.encode()
+        head = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(raw), usize, len(name), 0)
+        central += struct.pack(
+            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc, len(raw), usize, len(name), 0, 0, 0, 0, 0,
+            len(body),
+        ) + name
+        body += head + name + raw
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), len(body), 0)
+    return body + central + end
+
+
+def _npy_header(dtype, shape):
+    buf = __import__("io").BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(np.dtype(dtype)),
+                                              "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def _meta_member(root):
+    import io
+    import zlib
+
+    buf = io.BytesIO()
+    text = json.dumps({"format": "tinygrad_course.state", "version": 1, "root": root}).encode()
+    np.lib.format.write_array(buf, np.frombuffer(text, np.uint8))
+    raw = buf.getvalue()
+    return ("__meta__.npy", 0, zlib.crc32(raw), len(raw), raw)
+
+
+def _bomb(path, gib=1):
+    """A real tinygrad_course checkpoint (~1 MiB) whose a0.npy deflates to `gib` GiB of float64 zeros."""
+    import zlib
+
+    header = _npy_header(np.float64, (gib << 27,))
+    zeros = bytes(1 << 20)
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    first = comp.compress(header) + comp.flush(zlib.Z_FULL_FLUSH)
+    chunk = comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH)  # the dictionary is reset: chunks repeat
+    assert comp.compress(zeros) + comp.flush(zlib.Z_FULL_FLUSH) == chunk
+    stream = first + chunk * (gib << 10) + comp.flush()
+    crc = zlib.crc32(header)
+    for _ in range(gib << 10):
+        crc = zlib.crc32(zeros, crc)
+    root = {"t": "tensor", "array": "a0", "requires_grad": False}
+    path.write_bytes(_zip([_meta_member(root), ("a0.npy", 8, crc, len(header) + (gib << 30), stream)]))
+
+
+def test_a_zip_bomb_is_refused_before_inflating(tmp_path):
+    import tracemalloc
+    import zlib
+
+    _bomb(tmp_path / "bomb.npz")
+    size = (tmp_path / "bomb.npz").stat().st_size
+    assert size < 1.1 * 2**20
+    with zipfile.ZipFile(tmp_path / "bomb.npz") as archive:  # it is a real bomb: a valid deflate stream
+        assert archive.getinfo("a0.npy").file_size > 2**30
+        with archive.open("a0.npy") as member:
+            assert len(member.read(1 << 22)) == 1 << 22
+    tracemalloc.start()
+    try:
+        _reject(tmp_path / "bomb.npz", r"'a0.npy' is compressed \(zip method 8\).*zip bomb")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 * 2**20, f"peak {peak / 2**20:.1f} MiB"
+    # a stored member claiming more bytes than the file holds, or a .npy header claiming a huge shape
+    root = {"t": "tensor", "array": "a0", "requires_grad": False}
+    header = _npy_header(np.float64, (1 << 27,))
+    raw = header + bytes(64)
+    lying = _zip([_meta_member(root), ("a0.npy", 0, zlib.crc32(raw), len(raw), raw)])
+    (tmp_path / "claims.npz").write_bytes(lying)
+    tracemalloc.start()
+    try:
+        _reject(tmp_path / "claims.npz", r"'a0.npy' claims shape \(134217728,\) of float64 \(1073741824 bytes\), "
+                r"but holds 64 bytes")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 100 * 2**20
+    oversize = bytearray(lying)
+    cd = lying.rindex(b"PK\x01\x02")
+    oversize[cd + 24 : cd + 28] = (2**31).to_bytes(4, "little")  # the central directory's uncompressed size
+    (tmp_path / "oversize.npz").write_bytes(bytes(oversize))
+    _reject(tmp_path / "oversize.npz", r"'a0.npy' is stored with \d+ bytes but claims 2147483648")
+
+
+def test_a_compressed_archive_of_ours_is_refused(tmp_path):
+    save({"w": tc.ones(3)}, tmp_path / "c.npz")
+    with zipfile.ZipFile(tmp_path / "c.npz") as src, zipfile.ZipFile(tmp_path / "z.npz", "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    _reject(tmp_path / "z.npz", r"is compressed \(zip method 8\)")
+
+
+@pytest.mark.parametrize("name", ["ckpt.npz", "model.safetensors"])
+def test_saving_over_a_file_keeps_its_permission_bits(name, tmp_path):
+    save({"w": tc.ones(2)}, tmp_path / name)
+    for mode in (0o600, 0o640, 0o444):
+        os.chmod(tmp_path / name, mode)
+        save({"w": tc.zeros(2)}, tmp_path / name)
+        assert os.stat(tmp_path / name).st_mode & 0o7777 == mode
+        assert np.array_equal(load(tmp_path / name)["w"]._array, np.zeros(2, np.float32))
+    assert os.listdir(tmp_path) == [name]
+
+
+@pytest.mark.parametrize("name", ["ckpt.npz", "model.safetensors"])
+def test_a_symlinked_path_is_written_through(name, tmp_path):
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / name
+    save({"w": tc.ones(2)}, target)
+    link = tmp_path / f"link-{name}"
+    link.symlink_to(target)
+    save({"w": tc.full((2,), 5.0)}, link)
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert np.array_equal(load(target)["w"]._array, [5.0, 5.0]) and np.array_equal(load(link)["w"]._array, [5, 5])
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "real" / "new.npz")
+    save({"w": 1}, dangling)
+    assert dangling.is_symlink() and load(tmp_path / "real" / "new.npz") == {"w": 1}
+    assert sorted(os.listdir(tmp_path / "real")) == [name, "new.npz"]
+
+
+def test_the_next_save_removes_temp_files_of_killed_saves_but_not_live_ones(tmp_path):
+    import fcntl
+    import subprocess
+    import sys
+    import time
+
+    save({"v": 0}, tmp_path / "ckpt")
+    stale = tmp_path / ".ckpt.0123456789ab.tmp"
+    stale.write_bytes(b"PK half")
+    other = [tmp_path / ".ckpt.tmp", tmp_path / ".ckpt2.0123456789ab.tmp", tmp_path / ".ckpt.0123456789ab.tmp.x"]
+    for path in other:
+        path.write_bytes(b"not ours")
+    live = tmp_path / ".ckpt.fedcba987654.tmp"
+    with open(live, "wb") as held:
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)  # what a save in progress holds
+        save({"v": 1}, tmp_path / "ckpt")
+        assert live.exists() and not stale.exists() and all(p.exists() for p in other)
+    # a save killed (SIGKILL) while writing: its temporary file stays until the next save
+    script = (
+        "import os, time, tinygrad_course as tc\n"
+        "from tinygrad_course import serialization\n"
+        "serialization.os.fsync = lambda fd: (print('writing', flush=True), time.sleep(60))\n"
+        f"tc.save({{'v': 2}}, {str(tmp_path / 'ckpt')!r})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "writing\n"
+    finally:
+        proc.kill()
+        proc.wait()
+    left = sorted(p.name for p in tmp_path.glob(".ckpt.*.tmp") if p != live)
+    assert len(left) == 1, left
+    time.sleep(0.01)
+    save({"v": 3}, tmp_path / "ckpt")
+    assert sorted(p.name for p in tmp_path.glob(".ckpt.*.tmp")) == [], "the killed save's and the live one's"
+    assert load(tmp_path / "ckpt") == {"v": 3}
+
+
+def test_loading_a_safetensors_file_as_npz_says_so(tmp_path):
+    save({"w": tc.ones(2)}, tmp_path / "m.safetensors")
+    os.rename(tmp_path / "m.safetensors", tmp_path / "m.bin")
+    _reject(tmp_path / "m.bin", r"it looks like a safetensors file: name it \*.safetensors or pass format='safetensors'")
+    assert np.array_equal(load(tmp_path / "m.bin", format="safetensors")["w"]._array, [1, 1])

@@ -12,7 +12,15 @@ themselves, and a JSON object is always a node ``{"t": kind, ...}``::
     {"t": "float", "v": "inf" | "-inf" | "nan"}
 
 Loading reads JSON and raw ``.npy`` data only (``allow_pickle=False``), so a file can never run
-code. Saving is atomic: a temporary file in the same folder, fsync, then ``os.replace``.
+code, and its memory is bounded by the file's size: members must be stored uncompressed (as
+``np.savez`` writes them; a compressed member could be a zip bomb), and each ``.npy`` header must
+describe exactly the bytes its member holds. Saving is atomic: a temporary file
+``.{name}.{hex}.tmp`` in the same folder, fsync, then ``os.replace``; a symlinked path is written
+through (the link stays a link), an existing file keeps its permission bits, and the temporary
+files of killed saves to the same path are removed by the next save.
+
+Paths ending in ``.safetensors`` (or ``format="safetensors"``) use the safetensors format
+instead: flat ``{name: tensor}`` dicts only (see `tinygrad_course.safetensors_io`).
 """
 
 from __future__ import annotations
@@ -21,9 +29,17 @@ import contextlib
 import json
 import math
 import os
+import re
 import secrets
+import stat
 import zipfile
+from collections.abc import Callable
 from typing import Any, BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # Windows: an open file cannot be deleted there, which protects live saves
+    fcntl = None  # type: ignore[assignment]
 
 import numpy as np
 
@@ -35,6 +51,7 @@ FORMAT = "tinygrad_course.state"
 VERSION = 1
 META = "__meta__"
 _ARRAY_KINDS = "biufc"  # bool, ints, floats, complex: plain bytes, no Python objects
+FORMATS = ("npz", "safetensors")
 
 
 class CheckpointError(ValueError):
@@ -48,6 +65,112 @@ def _fspath(path: Any, op: str) -> str:
     if not isinstance(result, str):
         raise TypeError(f"{op}: path must be text, got {type(result).__name__} {result!r}")
     return result
+
+
+def _format(f: Any, format: str | None, op: str) -> str:  # noqa: A002 - the keyword's name
+    """The file format: `format` when given, else by the path's suffix (file objects: npz)."""
+    if format is not None:
+        if format not in FORMATS:
+            raise ValueError(f"{op}: unknown format {format!r}; accepted: {', '.join(FORMATS)}")
+        return format
+    if isinstance(f, (str, os.PathLike)) and os.fspath(f).lower().endswith(".safetensors"):
+        return "safetensors"
+    return "npz"
+
+
+# ----------------------------------------------------------------------------- atomic writes
+def atomic_write(f: Any, write: Callable[[BinaryIO], None], op: str) -> None:
+    """Write a file at path `f` with `write(binary_file)`, all or nothing.
+
+    The data goes to ``.{name}.{hex}.tmp`` in the target's folder, is flushed and fsync'ed, then
+    renamed over the target. A symlink is followed (the link stays, its target gets the data); an
+    existing file's permission bits are kept; abandoned temporary files of the same target (from
+    killed saves) are removed first. On any error the temporary file is removed and an existing
+    file is untouched.
+    """
+    path = _fspath(f, op)
+    target = os.path.realpath(path)  # through symlinks (a chain, or a dangling one, too)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"{op}: the folder {folder!r} of {path!r} does not exist")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"{op}: {path!r} is a folder; pass a file path")
+    try:
+        old = os.stat(target)
+    except FileNotFoundError:
+        old = None
+    name = os.path.basename(target)
+    _remove_abandoned_temps(folder, name)
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
+    # O_EXCL: never clobber another file. A new file gets 0o666 less the umask, as usual; over an
+    # existing file the temporary file starts with no more than its bits (never readable by more).
+    mode = 0o666 if old is None else stat.S_IMODE(old.st_mode) & 0o666
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), mode)
+    closed = False
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # held until renamed: marks the file as a live save's
+        if old is not None:
+            _copy_owner_and_mode(fd, old)
+        with os.fdopen(fd, "wb", closefd=False) as out:
+            write(out)
+            out.flush()
+            os.fsync(fd)
+        if fcntl is None:  # Windows cannot rename an open file
+            os.close(fd)
+            closed = True
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    finally:
+        if not closed:
+            os.close(fd)
+    _fsync_folder(folder)
+
+
+def _copy_owner_and_mode(fd: int, old: os.stat_result) -> None:
+    if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+        with contextlib.suppress(OSError):  # best effort: only root may give a file away
+            os.fchown(fd, old.st_uid, old.st_gid)
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(old.st_mode))
+
+
+def _remove_abandoned_temps(folder: str, name: str) -> None:
+    """Remove ``.{name}.{12 hex}.tmp`` files left by killed saves, never one a live save holds.
+
+    A live save holds an exclusive ``flock`` on its temporary file until the rename; the lock
+    goes with the process, so a file that can be locked was abandoned. (Without ``fcntl``, on
+    Windows, a live save's file is open, and an open file cannot be deleted.)
+    """
+    pattern = re.compile(rf"\.{re.escape(name)}\.[0-9a-f]{{12}}\.tmp")
+    try:
+        entries = [e.name for e in os.scandir(folder) if pattern.fullmatch(e.name)]
+    except OSError:
+        return
+    for entry in entries:
+        stale = os.path.join(folder, entry)
+        if fcntl is None:
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
+            continue
+        try:
+            fd = os.open(stale, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue  # gone already, or a symlink: not ours
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live save is writing it
+            with contextlib.suppress(OSError):
+                os.unlink(stale)
+        finally:
+            os.close(fd)
 
 
 # ----------------------------------------------------------------------------- encoding
@@ -111,15 +234,24 @@ class _Encoder:
         return {"t": kind, "items": [self.encode(item, f"{where}[{i}]") for i, item in enumerate(value)]}
 
 
-def save(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
+def save(obj: Any, f: str | os.PathLike[str] | BinaryIO, format: str | None = None) -> None:  # noqa: A002
     """Write `obj` (a state dict: nested dicts/lists/tuples of Tensors, arrays, numbers, str) to exactly `f`.
 
     `f` is a path, or an open binary file (``open(p, "wb")``, ``io.BytesIO()``), as PyTorch's.
     To a path it is atomic: the data goes to a temporary file in the same folder, is flushed and
     fsync'ed, and then renamed over the path; on any error the temporary file is removed and an
-    existing file is untouched. Unsupported values raise TypeError naming their place
+    existing file is untouched. A symlink is written through, and an existing file keeps its
+    permission bits. Unsupported values raise TypeError naming their place
     (``obj['layers'][2]``) before anything is written.
+
+    The format is an .npz archive, or safetensors for a path ending in ``.safetensors`` (or with
+    ``format="safetensors"``): then `obj` must be a flat ``{name: Tensor}`` dict.
     """
+    if _format(f, format, "save") == "safetensors":
+        from tinygrad_course.safetensors_io import save_safetensors
+
+        save_safetensors(obj, f)
+        return
     encoder = _Encoder()
     root = encoder.encode(obj, "obj")
     text = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=False)
@@ -127,26 +259,7 @@ def save(obj: Any, f: str | os.PathLike[str] | BinaryIO) -> None:
     if hasattr(f, "write"):
         np.savez(f, **{META: meta}, **encoder.arrays)
         return
-    path = _fspath(f, "save")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"save: the folder {folder!r} of {path!r} does not exist")
-    if os.path.isdir(path):
-        raise IsADirectoryError(f"save: {path!r} is a folder; pass a file path")
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never clobber another file; 0o666 lets the umask give the usual permissions.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **{META: meta}, **encoder.arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
+    atomic_write(f, lambda out: np.savez(out, **{META: meta}, **encoder.arrays), "save")
 
 
 def _fsync_folder(folder: str) -> None:
@@ -232,32 +345,61 @@ class _Decoder:
 
 
 def _read_npy(archive: zipfile.ZipFile, member: str, decoder: _Decoder) -> np.ndarray:
-    """Read one .npy member, refusing object dtypes (pickles) from the header before any data."""
-    if member not in archive.namelist():
-        raise decoder.fail(f"the metadata refers to {member!r}, which the archive lacks")
-    with archive.open(member) as f:
+    """Read one .npy member, refusing object dtypes (pickles) from the header before any data.
+
+    The header must describe exactly the bytes the member holds, so no array larger than the
+    (uncompressed, size-checked) member is ever allocated.
+    """
+    try:
+        info = archive.getinfo(member)
+    except KeyError:
+        raise decoder.fail(f"the metadata refers to {member!r}, which the archive lacks") from None
+    with archive.open(info) as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
-            _, _, dtype = np.lib.format.read_array_header_1_0(f)
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
         elif version == (2, 0):
-            _, _, dtype = np.lib.format.read_array_header_2_0(f)
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
         else:
             raise decoder.fail(f"{member!r} has the unsupported .npy format version {version}")
+        header_size = f.tell()
     if dtype.hasobject:
         raise decoder.fail(
             f"{member!r} holds pickled Python objects (dtype {dtype}); they are never unpickled, as that could run code"
         )
     if dtype.kind not in _ARRAY_KINDS:
         raise decoder.fail(f"{member!r} has the unsupported dtype {dtype}")
-    with archive.open(member) as f:
+    if header_size + math.prod(shape) * dtype.itemsize != info.file_size:
+        raise decoder.fail(
+            f"{member!r} claims shape {shape} of {dtype} ({math.prod(shape) * dtype.itemsize} bytes), "
+            f"but holds {info.file_size - header_size} bytes of data"
+        )
+    with archive.open(info) as f:
         array = np.lib.format.read_array(f, allow_pickle=False)
         if f.read(1):  # reading to the end also makes zipfile check the CRC-32
             raise decoder.fail(f"{member!r} has data after its array")
     return array
 
 
+def _check_sizes(archive: zipfile.ZipFile, size: int, decoder: _Decoder) -> None:
+    """Refuse compressed members (a zip bomb inflates a small file to any size; `save` never
+    compresses) and members that claim more bytes than the file has, before reading any."""
+    total = 0
+    for info in archive.infolist():
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise decoder.fail(
+                f"{info.filename!r} is compressed (zip method {info.compress_type}); tinygrad_course checkpoints "
+                "are stored uncompressed, and a compressed member could inflate without bound (a zip bomb)"
+            )
+        if info.file_size != info.compress_size:
+            raise decoder.fail(f"{info.filename!r} is stored with {info.compress_size} bytes but claims {info.file_size}")
+        total += info.file_size
+        if total > size:
+            raise decoder.fail(f"its members claim more bytes than the file's {size}")
+
+
 def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights_only: bool | None = None,
-         **pickle_load_args: Any) -> Any:
+         format: str | None = None, **pickle_load_args: Any) -> Any:  # noqa: A002
     """Read an object written by `save`: Tensors (dtype and requires_grad kept), arrays, ints as ints, int keys as ints.
 
     `f` is a path or an open binary file (``io.BytesIO`` too). ``map_location`` may name the
@@ -266,11 +408,18 @@ def load(f: str | os.PathLike[str] | BinaryIO, map_location: Any = None, weights
     for a truncated, corrupted or foreign file (not an .npz, an .npz without our metadata,
     pickled objects inside); nothing in the file is ever executed. A missing file raises
     FileNotFoundError.
+
+    A path ending in ``.safetensors`` (or ``format="safetensors"``, for file objects too) is read
+    as a safetensors file: a flat ``{name: Tensor}`` dict comes back.
     """
     if map_location is not None and not callable(map_location) and not isinstance(map_location, dict):
         device_.check(map_location, "load")
     if pickle_load_args:
         raise TypeError(f"load: unexpected arguments {sorted(pickle_load_args)}; this format has no pickle to configure")
+    if _format(f, format, "load") == "safetensors":
+        from tinygrad_course.safetensors_io import load_safetensors
+
+        return load_safetensors(f)
     if hasattr(f, "read"):
         return _load_file(f, getattr(f, "name", "<file object>"))
     path = _fspath(f, "load")
@@ -283,21 +432,27 @@ def _load_file(f: BinaryIO, path: str) -> Any:
     start = f.tell()
     head = f.read(4)
     if head not in (b"PK\x03\x04", b"PK\x05\x06"):
+        hint = ""
+        if head and (head + f.read(5))[8:9] == b"{":
+            hint = "; it looks like a safetensors file: name it *.safetensors or pass format='safetensors'"
         raise CheckpointError(
-            f"load: {path!r} is not a tinygrad_course checkpoint: not an .npz (zip) archive (it starts with {head!r})"
+            f"load: {path!r} is not a tinygrad_course checkpoint: not an .npz (zip) archive "
+            f"(it starts with {head!r}){hint}"
         )
+    size = f.seek(0, os.SEEK_END) - start
     f.seek(start)
     try:
         with zipfile.ZipFile(f) as archive:
-            return _load_archive(archive, path)
+            return _load_archive(archive, path, size)
     except CheckpointError:
         raise
     except Exception as err:  # a damaged zip can fail in many ways (BadZipFile, EOFError, zlib, ...)
         raise CheckpointError(f"load: {path!r} is truncated or corrupted ({type(err).__name__}: {err})") from err
 
 
-def _load_archive(archive: zipfile.ZipFile, path: str) -> Any:
+def _load_archive(archive: zipfile.ZipFile, path: str, size: int) -> Any:
     decoder = _Decoder(archive, path)
+    _check_sizes(archive, size, decoder)
     names = archive.namelist()
     if f"{META}.npy" not in names:
         raise decoder.fail(
