@@ -13,8 +13,15 @@ import safetensors.numpy
 
 import tinygrad_course as tc
 from tinygrad_course import nn
-from tinygrad_course.safetensors_io import CHECKSUM_KEY, checksum, load_safetensors, save_safetensors
-from tinygrad_course.serialization import CheckpointError, load, save
+from tinygrad_course.serialization import (
+    CHECKSUM_KEY,
+    CheckpointError,
+    checksum,
+    load,
+    load_safetensors,
+    save,
+    save_safetensors,
+)
 
 DTYPES = [np.float16, np.float32, np.float64, np.uint8, np.int8, np.int16, np.int32, np.int64, np.bool_]
 
