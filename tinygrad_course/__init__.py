@@ -25,7 +25,7 @@ from tinygrad_course.autograd import (
     no_grad,
     set_grad_enabled,
 )
-from tinygrad_course.serialization import load, save
+from tinygrad_course.serialization import CheckpointError, load, load_safetensors, save, save_safetensors
 from tinygrad_course.tensor import Tensor, cat, random, stack, where
 from tinygrad_course.tensor.creation import (
     arange,
@@ -148,12 +148,12 @@ int = int32
 bool = bool_
 
 __all__ = [
-    "Function", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
+    "CheckpointError", "Function", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
     "cuda", "data", "detect_anomaly", "func", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
     "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
-    "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load",
+    "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load", "load_safetensors",
     "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randint", "randn",
-    "randn_like", "randperm", "random", "save", "set_default_dtype", "set_grad_enabled", "set_printoptions", "short", "stack", "tensor",
+    "randn_like", "randperm", "random", "save", "save_safetensors", "set_default_dtype", "set_grad_enabled", "set_printoptions", "short", "stack", "tensor",
     "uint8", "where", "zeros", "zeros_like",
     "abs", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "chunk", "clamp", "clip", "clone",
     "cos", "detach", "div", "empty", "empty_like", "eq", "equal", "erf", "exp", "flatten", "flip", "ge", "gt",

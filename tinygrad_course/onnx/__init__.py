@@ -6,6 +6,7 @@
 See docs/onnx.md for the op → ONNX table and the values that refuse to export.
 """
 
-from tinygrad_course.onnx.export import ExportError, FrozenValueError, export
+from tinygrad_course.onnx.errors import ExportError, FrozenValueError
+from tinygrad_course.onnx.export import export
 
 __all__ = ["ExportError", "FrozenValueError", "export"]

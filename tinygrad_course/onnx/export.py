@@ -16,21 +16,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import onnx
 
 from tinygrad_course.autograd.grad_mode import mode
-
-
-class FrozenValueError(RuntimeError):
-    """A value computed outside the graph from the input would be exported as a constant."""
-
-
-class ExportError(RuntimeError):
-    """The graph cannot be expressed in ONNX by this exporter."""
+from tinygrad_course.onnx.errors import ExportError, FrozenValueError
+from tinygrad_course.onnx.mapping import Emitter
+from tinygrad_course.tensor import Tensor
 
 
 def _tensor_cls() -> Any:
-    from tinygrad_course.tensor import Tensor
-
     return Tensor
 
 
@@ -143,10 +137,6 @@ def export(
     `FrozenValueError` unless ``allow_frozen=True`` (then it is frozen with a warning).
     Returns the ``onnx.ModelProto``.
     """
-    import onnx
-
-    from tinygrad_course.onnx.mapping import Emitter
-
     if opset_version < 17:
         raise ValueError(f"export: opset_version {opset_version} is not supported; use 17 or later")
     Tensor = _tensor_cls()

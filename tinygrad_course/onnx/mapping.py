@@ -15,7 +15,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from tinygrad_course.onnx.export import ExportError, FrozenValueError
+from tinygrad_course.onnx.errors import ExportError, FrozenValueError
+from tinygrad_course.ops.conv import out_size, windows
 
 INT64_MAX = np.iinfo(np.int64).max
 INT64_MIN = np.iinfo(np.int64).min
@@ -52,8 +53,6 @@ def _norm_axes(axis: Any, ndim: int) -> tuple[int, ...] | None:
 
 def _pool_index(xa: np.ndarray, k: tuple[int, int], s: tuple[int, int], p: tuple[int, int], d: tuple[int, int]) -> Any:
     """The flat gather index F.max_pool2d computes for x (N, C, H, W) (None if the sizes do not fit)."""
-    from tinygrad_course.ops.conv import out_size, windows
-
     n, c, h, w = xa.shape
     oh, ow = out_size(h, k[0], s[0], p[0], d[0]), out_size(w, k[1], s[1], p[1], d[1])
     if oh <= 0 or ow <= 0 or p[0] > k[0] // 2 or p[1] > k[1] // 2:
