@@ -226,3 +226,12 @@ def test_laplacian_equals_the_trace_of_the_hessian() -> None:
         assert lap[b].item() == pytest.approx(np.trace(h.numpy()), rel=1e-12)
     with pytest.raises(RuntimeError, match=r"laplacian: expected x of shape \(B, d\) and f\(x\) of shape \(B,\)"):
         func.laplacian(lambda z: z.sum())(x)
+
+
+def test_grad_with_batched_grad_outputs() -> None:
+    x = t64(X).requires_grad_()
+    y = x.exp() * x[0]
+    (jac,) = tc.grad(y, x, tc.eye(3, dtype=tc.float64), is_grads_batched=True)
+    np.testing.assert_allclose(jac.numpy(), numeric_jacobian(lambda a: np.exp(a) * a[0], X), rtol=1e-7)
+    with pytest.raises(RuntimeError, match="is_grads_batched=True needs grad_outputs"):
+        tc.grad(y, x, is_grads_batched=True)

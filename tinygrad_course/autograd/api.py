@@ -139,6 +139,7 @@ def grad(
     create_graph: bool = False,
     retain_graph: bool | None = None,
     allow_unused: bool = False,
+    is_grads_batched: bool = False,
 ) -> tuple[Any, ...]:
     """Return ∂outputs/∂inputs as a tuple, one per input, without touching any ``.grad``.
 
@@ -153,6 +154,9 @@ def grad(
             (``tc.grad(tc.grad(y, x, create_graph=True)[0].sum(), x)`` is a second derivative).
         retain_graph: keep the graph for another backward; defaults to `create_graph`.
         allow_unused: give None for an input the outputs do not depend on, instead of raising.
+        is_grads_batched: the first dim of every grad_outputs entry is a batch of vectors v;
+            the result then has the same leading dim (one vector-Jacobian product each,
+            computed one backward per vector).
 
     Raises:
         RuntimeError: if an input or output does not require grad, an input is unused (without
@@ -180,6 +184,8 @@ def grad(
                 f"grad: output {k} (shape {tuple(o.shape)}) does not require grad; it does not "
                 "depend on any input that requires grad"
             )
+    if is_grads_batched:
+        return _batched_grad(outs, ins, grad_outputs, create_graph, retain_graph, allow_unused)
     seeds = _seed_grads(outs, grad_outputs, "grad")
     if retain_graph is None:
         retain_graph = create_graph
@@ -194,3 +200,33 @@ def grad(
     return tuple(results)
 
 
+def _batched_grad(outs: list[Any], ins: list[Any], grad_outputs: Any, create_graph: bool,
+                  retain_graph: bool | None, allow_unused: bool) -> tuple[Any, ...]:
+    """grad(..., is_grads_batched=True): one vector-Jacobian product per leading index of grad_outputs."""
+    if grad_outputs is None or any(v is None for v in grad_outputs):
+        raise RuntimeError("grad: is_grads_batched=True needs grad_outputs with a leading batch dim for every output")
+    sizes = {v.shape[0] if v.ndim else None for v in grad_outputs}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError(f"grad: is_grads_batched=True needs one leading batch size in grad_outputs, got {sorted(map(str, sizes))}")
+    (size,) = sizes
+    rows = [grad(outs, ins, [v[b] for v in grad_outputs], create_graph=create_graph,
+                 retain_graph=True if b < size - 1 else retain_graph, allow_unused=allow_unused) for b in range(size)]
+    out = []
+    for k, t in enumerate(ins):
+        parts = [r[k] for r in rows]
+        if all(p is None for p in parts):
+            out.append(None)
+            continue
+        zero = np.zeros(t.shape, dtype=t.dtype)
+        stacked = np.stack([zero if p is None else p._array for p in parts])
+        out.append(function.Tensor._make(stacked, None) if not create_graph else _stack_rows(parts, t))
+    return tuple(out)
+
+
+def _stack_rows(parts: list[Any], like: Any) -> Any:
+    """The rows stacked along a new first dim, differentiably (each written into zeros, recorded)."""
+    out = function.Tensor._make(np.zeros((len(parts),) + tuple(like.shape), dtype=like.dtype), None)
+    for b, p in enumerate(parts):
+        if p is not None:
+            out[b] = p
+    return out
