@@ -294,18 +294,7 @@ class Module:
     def to(self, *args: Any, **kwargs: Any) -> Module:
         """Convert the floating parameters and buffers in place (the same Parameter objects): ``to(dtype)``,
         ``to(device)``, ``to(device, dtype)``, ``to(tensor)``; the device is always the CPU."""
-        dtype, where = kwargs.pop("dtype", None), kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None)
-        if kwargs:
-            raise TypeError(f"Module.to: unexpected keyword arguments {sorted(kwargs)}; accepted: dtype, device, non_blocking")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device_.device)):
-                where = a
-            else:
-                dtype = a
-        device_.check(where, "Module.to")
+        dtype, _, _ = device_.parse_to(args, kwargs, "Module.to")
         if dtype is None:
             return self
         d = dtypes.as_dtype(dtype, "Module.to")

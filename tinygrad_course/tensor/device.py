@@ -60,6 +60,25 @@ def check(where: Any, op: str) -> None:
         ) from None
 
 
+def parse_to(args: tuple[Any, ...], kwargs: dict[str, Any], op: str) -> tuple[Any, Any, bool]:
+    """The (dtype, device, copy) of PyTorch's ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, keywords too."""
+    kwargs = dict(kwargs)
+    dtype, where, copy = kwargs.pop("dtype", None), kwargs.pop("device", None), kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    kwargs.pop("memory_format", None)
+    if kwargs:
+        raise TypeError(f"{op}: unexpected keyword arguments {sorted(kwargs)}; accepted: dtype, device, copy, non_blocking")
+    for a in args:
+        if hasattr(a, "_array"):  # a Tensor: its dtype (and its device, the CPU)
+            dtype = a.dtype
+        elif isinstance(a, (str, device)):
+            where = a
+        elif not isinstance(a, bool):  # (a positional non_blocking)
+            dtype = a
+    check(where, op)
+    return dtype, where, bool(copy)
+
+
 class _NoAccelerator:
     """What ``tc.cuda``, ``tc.backends.mps`` and ``tc.accelerator`` answer: nothing is available."""
 

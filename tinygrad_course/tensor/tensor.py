@@ -405,19 +405,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         The device is always the CPU (anything else raises); the result is this tensor itself when
         nothing changes (``copy=True`` forces a copy). Differentiable between floating dtypes.
         """
-        dtype, where, copy = kwargs.pop("dtype", None), kwargs.pop("device", None), kwargs.pop("copy", False)
-        kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
-        if kwargs:
-            raise TypeError(f"to: unexpected keyword arguments {sorted(kwargs)}; accepted: dtype, device, copy, non_blocking")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device_.device)):
-                where = a
-            elif not isinstance(a, bool):
-                dtype = a
-        device_.check(where, "to")
+        dtype, _, copy = device_.parse_to(args, kwargs, "to")
         out = self if dtype is None else self._cast(dtype)
         return out.clone() if copy and out is self else out
 
