@@ -181,10 +181,31 @@ class Primitive(Function):
 
         This is the fast engine's version (`autograd/reference.py` has the plain one, with the
         same results): the hottest path of the library, so one to three inputs without keywords
-        are spelled out and no list or dict is built per op.
+        are spelled out and no list or dict is built per op. With grad mode off (``no_grad``,
+        inference) no node is made: forward gets its context (it may save into it, which is
+        then simply dropped) and the output Tensor is filled in directly.
         """
         ctx = _new_object(cls)
         n = len(inputs)
+        if not mode.grad_enabled:
+            try:
+                if n == 1:
+                    data = cls.forward(ctx, inputs[0]._array, **kwargs) if kwargs else cls.forward(ctx, inputs[0]._array)
+                elif n == 2 and not kwargs:
+                    data = cls.forward(ctx, inputs[0]._array, inputs[1]._array)
+                else:
+                    data = cls.forward(ctx, *[t._array for t in inputs], **kwargs)
+            except ValueError:
+                if cls.broadcasts:
+                    explain_broadcast(cls.__name__.lower(), [t._array.shape for t in inputs])
+                raise
+            if type(data) is not np.ndarray:
+                data = np.asarray(data)  # numpy gives scalars for 0-d results
+            out = _new_object(Tensor)
+            out._array = data
+            out.grad = out._hooks = out.grad_fn = None
+            out._requires_grad = False
+            return out
         try:
             if n == 2 and not kwargs:
                 a, b = inputs

@@ -8,6 +8,7 @@ A Module finds its parameters, buffers and sub-modules through attribute assignm
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -342,9 +343,19 @@ class Module:
                         p.grad = None
             return
         for p in self.parameters():
-            if p.grad is not None:
-                # A fresh array: a .grad may share memory with another tensor's gradient.
+            grad = p.grad
+            if grad is None:
+                continue
+            array = grad._array
+            if grad.grad_fn is not None:
                 p.grad = Tensor._make(np.zeros_like(p._array), None)
+            elif array.base is None and array.flags.writeable and sys.getrefcount(array) <= 3:
+                # The same .grad Tensor, zeroed in place (PyTorch's zero_()): its array is held
+                # by nothing else (the count: the Tensor, the local name, getrefcount's argument).
+                array.fill(0)
+            else:
+                # A fresh array: this .grad shares memory with another tensor (a view, another .grad).
+                grad._array = np.zeros_like(array)
 
     # ------------------------------------------------------------------ state
     def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "", keep_vars: bool = False) -> dict[str, Tensor]:

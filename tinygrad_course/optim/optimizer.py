@@ -10,14 +10,15 @@ The update math never builds a graph: it works on the arrays only, so it needs n
 
 Gradient arrays are only ever read: the engine may hand one array to several parameters
 (``a + b``) or a read-only broadcast view, so writing into ``p.grad._array`` would be wrong.
-Intermediate results go into a reused scratch workspace, so a step allocates no arrays (plain
-SGD excepted: its one temporary η ∇C measured faster from numpy's allocator).
+Intermediate results go into a reused scratch workspace, so a step allocates no arrays (a
+large temporary per step makes glibc's malloc return memory to the OS and fault it in again).
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -140,6 +141,19 @@ def lerp_(a: np.ndarray, b: np.ndarray, weight: float, tmp: np.ndarray) -> None:
         np.subtract(b, tmp, out=a)
 
 
+def zero_grad_array(grad: Tensor) -> None:
+    """Zero a ``.grad`` Tensor: in place when it alone holds its array, else a fresh array of zeros.
+
+    The count of 3 is the Tensor's reference, the local name and `getrefcount`'s argument: any
+    other Tensor, view (its ``.base``) or saved value sharing the memory makes it more.
+    """
+    array = grad._array
+    if array.base is None and array.flags.writeable and sys.getrefcount(array) <= 3:
+        array.fill(0)
+    else:
+        grad._array = np.zeros_like(array)
+
+
 class Optimizer:
     """Base class of the optimizers: holds `param_groups`, per-parameter `state` and `defaults`.
 
@@ -245,7 +259,14 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: ``p.grad = None`` (default), or fill them with zeros."""
+        """Forget the gradients: ``p.grad = None`` (default), or fill them with zeros.
+
+        With ``set_to_none=False`` the ``.grad`` Tensor stays the same object, as in PyTorch,
+        and its array is zeroed in place when nothing else holds that memory (no other Tensor,
+        view or saved value: checked by reference count), so a training loop reuses its
+        gradient buffers instead of allocating them every step; otherwise it gets a fresh
+        array of zeros, leaving whatever shares the old one untouched.
+        """
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -255,8 +276,7 @@ class Optimizer:
                 elif p.grad.grad_fn is not None:
                     p.grad = tensor(np.zeros_like(p.grad._array))
                 else:
-                    # A fresh array: the old one may be shared with another parameter's grad.
-                    p.grad._array = np.zeros_like(p.grad._array)
+                    zero_grad_array(p.grad)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter with a gradient; `closure` (re-evaluating the loss) is called first."""

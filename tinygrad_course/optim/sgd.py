@@ -104,14 +104,18 @@ class SGD(Optimizer):
         weight_decay = group["weight_decay"]
         maximize = group["maximize"]
         if momentum == 0 and weight_decay == 0 and not maximize:
-            # The lecture's gradient descent, p ← p − η ∇C: the temporary η ∇C from numpy's
-            # allocator measured 6% faster per training step than a workspace slot.
+            # The lecture's gradient descent, p ← p − η ∇C, with η ∇C in a workspace slot: a
+            # temporary from numpy's allocator made glibc return and re-fault a float64 MLP's
+            # memory every step (about 900 page faults per step; bench/RESULTS.md, issue 18).
+            workspace = self._workspace
             for p in group["params"]:
                 if p.grad is not None:
                     param, grad = p._array, p.grad._array
                     if grad.shape != param.shape:
                         self._grad_of(p)  # raises, naming both shapes
-                    param -= lr * grad
+                    tmp = workspace.buffer(param, 1)
+                    np.multiply(grad, lr, out=tmp)
+                    param -= tmp
             return
         workspace = self._workspace
         for p in group["params"]:

@@ -27,6 +27,8 @@ from tinygrad_course.tensor.printing import tensor_body
 from tinygrad_course.tensor.promotion import result_type
 from tinygrad_course.tensor.reduce_methods import Dim, ReduceMethods
 
+_new_object = object.__new__
+
 
 def _dtype_of_python(value: Any, arr: np.ndarray) -> np.dtype:
     """PyTorch's inference: Python floats → default float, ints → int64, bools → bool."""
@@ -540,36 +542,75 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
         except ValueError:
             explain_broadcast(name, [self._array.shape, other._array.shape])
             raise
-        return Tensor._make(data if type(data) is np.ndarray else np.asarray(data), None)
+        # The output Tensor filled in here (what _make does, one call less per op).
+        out = _new_object(Tensor)
+        out._array = data if type(data) is np.ndarray else np.asarray(data)
+        out.grad = out.grad_fn = out._hooks = None
+        out._requires_grad = False
+        return out
 
     # Each operator first tries the common case, two tensors of one dtype, in one step; with
     # grad mode off (inside a plain backward, or under no_grad) no node is made at all, as in
-    # PyTorch, whose no-grad ops skip autograd.
+    # PyTorch, whose no-grad ops skip autograd: `+`, `-` and `*` run _direct's body inline
+    # (numpy's operator on the two arrays; a 0-d result, a numpy scalar, becomes a 0-d array).
     def __add__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other._array.dtype is self._array.dtype:
-            if mode.grad_enabled:
-                return Add.apply(self, other)
-            return self._direct(np.add, other, "add")
+        if type(other) is Tensor:
+            a, b = self._array, other._array
+            if a.dtype is b.dtype:
+                if mode.grad_enabled:
+                    return Add.apply(self, other)
+                try:  # _direct, spelled out: one call less per op
+                    data = a + b
+                except ValueError:
+                    explain_broadcast("add", [a.shape, b.shape])
+                    raise
+                out = _new_object(Tensor)
+                out._array = data if type(data) is np.ndarray else np.asarray(data)
+                out.grad = out.grad_fn = out._hooks = None
+                out._requires_grad = False
+                return out
         return self._binary(Add, other)
 
     def __radd__(self, other: Any) -> Tensor:
         return self._binary(Add, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other._array.dtype is self._array.dtype:
-            if mode.grad_enabled:
-                return Sub.apply(self, other)
-            return self._direct(np.subtract, other, "sub")
+        if type(other) is Tensor:
+            a, b = self._array, other._array
+            if a.dtype is b.dtype:
+                if mode.grad_enabled:
+                    return Sub.apply(self, other)
+                try:  # _direct, spelled out: one call less per op
+                    data = a - b
+                except ValueError:
+                    explain_broadcast("sub", [a.shape, b.shape])
+                    raise
+                out = _new_object(Tensor)
+                out._array = data if type(data) is np.ndarray else np.asarray(data)
+                out.grad = out.grad_fn = out._hooks = None
+                out._requires_grad = False
+                return out
         return self._binary(Sub, other)
 
     def __rsub__(self, other: Any) -> Tensor:
         return self._binary(Sub, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
-        if type(other) is Tensor and other._array.dtype is self._array.dtype:
-            if mode.grad_enabled:
-                return Mul.apply(self, other)
-            return self._direct(np.multiply, other, "mul")
+        if type(other) is Tensor:
+            a, b = self._array, other._array
+            if a.dtype is b.dtype:
+                if mode.grad_enabled:
+                    return Mul.apply(self, other)
+                try:  # _direct, spelled out: one call less per op
+                    data = a * b
+                except ValueError:
+                    explain_broadcast("mul", [a.shape, b.shape])
+                    raise
+                out = _new_object(Tensor)
+                out._array = data if type(data) is np.ndarray else np.asarray(data)
+                out.grad = out.grad_fn = out._hooks = None
+                out._requires_grad = False
+                return out
         return self._binary(Mul, other)
 
     def __rmul__(self, other: Any) -> Tensor:
