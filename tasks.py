@@ -2,6 +2,7 @@
 
     python3 tasks.py demo   # the main job: the lecture's experiments
     python3 tasks.py test   # the test suite
+    python3 tasks.py bench  # every benchmark of bench/ in one table (bench/run.py; --json PATH)
 
 Each creates .venv and installs the package with its extras on first use (and again when
 pyproject.toml changes), then runs inside it. Extra arguments go to the command.
@@ -38,13 +39,15 @@ def ensure_venv() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("demo", "test"):
+    if not argv or argv[0] not in ("demo", "test", "bench"):
         print(__doc__, file=sys.stderr)
         return 2
     ensure_venv()
     command, rest = argv[0], argv[1:]
     if command == "demo":
         cmd = [str(PYTHON), "-m", "tinygrad_course", "demo", *rest]
+    elif command == "bench":
+        cmd = [str(PYTHON), str(ROOT / "bench" / "run.py"), *rest]
     else:
         cmd = [str(PYTHON), "-m", "pytest", "-q", *rest]
     return subprocess.run(cmd, cwd=ROOT).returncode
