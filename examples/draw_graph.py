@@ -3,7 +3,9 @@
     python examples/draw_graph.py [out_dir]      # default: ./out
 
 Writes before.svg (structure and values), after.svg (gradients on every edge, ops numbered in
-the order backward processed them) and steps.html (backprop, one step at a time).
+the order backward processed them; the README's picture, docs/images/gradient_flow_mlp.svg) and
+steps.html (backprop, one step at a time). The pictures are laid out top to bottom, so that they
+stay readable at the width of a page.
 """
 
 import pathlib
@@ -22,9 +24,9 @@ def main(out_dir: pathlib.Path) -> list[pathlib.Path]:
     y = tc.tensor([[1.0], [1.0], [0.0], [0.0]])  # XOR
     loss = nn.MSELoss()(model(x), y)
 
-    before = viz.draw_graph(loss, model, rankdir="LR")  # before backward: structure and values
+    before = viz.draw_graph(loss, model, rankdir="TB")  # before backward: structure and values
     flow = viz.backward(loss, retain_graph=True)  # loss.backward(), with every edge's gradient recorded
-    after = viz.draw_graph(loss, model, rankdir="LR", flow=flow)
+    after = viz.draw_graph(loss, model, rankdir="TB", flow=flow)
 
     written = [out_dir / "before.svg", out_dir / "after.svg", out_dir / "steps.html"]
     written[0].write_bytes(before.pipe(format="svg"))

@@ -161,19 +161,24 @@ def legend_rows() -> list[tuple[str, str]]:
     return rows
 
 
-def legend_html(caption: str) -> str:
-    """The legend as an HTML-like graph label: the caption, then one swatch per colour."""
-    cells = "".join(
-        f'<td bgcolor="{colour}" width="14"> </td><td align="left">{html.escape(text, quote=False)}</td>'
-        for colour, text in legend_rows()
-    )
-    n = 2 * len(legend_rows())
+def legend_html(caption: str, per_row: int = 7) -> str:
+    """The legend as an HTML-like graph label: the caption, then the colour swatches, `per_row` to a row."""
+    rows = legend_rows()
+    lines = []
+    for start in range(0, len(rows), per_row):
+        cells = "".join(
+            f'<td bgcolor="{colour}" width="14"> </td><td align="left">{html.escape(text, quote=False)}</td>'
+            for colour, text in rows[start : start + per_row]
+        )
+        lines.append(f"<tr>{cells}</tr>")
+    n = 2 * per_row
     head = f'<tr><td colspan="{n}" align="left"><b>{html.escape(caption, quote=False)}</b></td></tr>' if caption else ""
     return (
         '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
         f"{head}"
         f'<tr><td colspan="{n}" align="left">colour, pen width: ‖∂C/∂x‖ relative to the loss gradient ‖∂C/∂C‖</td></tr>'
-        f"<tr>{cells}</tr></table>>"
+        + "".join(lines)
+        + "</table>>"
     )
 
 

@@ -105,21 +105,27 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
         keys = list(by_hand)
         fig, (ax_norm, ax_diff) = plt.subplots(1, 2, figsize=(10, 3.8))
         positions = np.arange(len(keys))
-        ax_norm.bar(positions - 0.2, [np.linalg.norm(by_hand[k]) for k in keys], 0.4, label="eqs. (1)–(4), numpy")
+        ax_norm.bar(
+            positions - 0.2, [np.linalg.norm(by_hand[k]) for k in keys], 0.4, hatch="//", label="eqs. (1)–(4), numpy"
+        )
         ax_norm.bar(positions + 0.2, [np.linalg.norm(by_engine[k]) for k in keys], 0.4, label="autograd")
-        ax_norm.set(xticks=positions, xticklabels=keys, ylabel="‖∂C/∂p‖", title="gradient norms")
+        ax_norm.set(xticks=positions, xticklabels=keys, xlabel="parameter p", ylabel="‖∂C/∂p‖", title="gradient norms")
         ax_norm.legend(fontsize=8)
-        ax_diff.bar(positions, [max(per_parameter[k], 1e-20) for k in keys], 0.6, color="tab:green")
+        ax_diff.bar(
+            positions, [max(per_parameter[k], 1e-20) for k in keys], 0.6, color="tab:green", label="max |difference|"
+        )
         ax_diff.axhline(TOLERANCE, color="k", ls=":", lw=1, label=f"tolerance {TOLERANCE:g}")
         ax_diff.set(
             xticks=positions,
             xticklabels=keys,
+            xlabel="parameter p",
             yscale="log",
             ylim=(1e-20, 1e-10),
             ylabel="max |difference|",
             title="numpy − autograd (0 drawn at 1e-20)",
         )
         ax_diff.legend(fontsize=8)
+        fig.suptitle("Backpropagation by hand, equations (1)–(4), against autograd")
         save_figure(fig, out_dir / "backprop.png", files)
     write_json(out_dir, "backprop", {"max_abs_diff": worst, "per_parameter": per_parameter}, files)
     return {"files": files, "max_abs_diff": worst, "per_parameter": per_parameter}

@@ -47,10 +47,18 @@ def pyplot() -> Any | None:
     return plt
 
 
-def save_figure(fig: Any, path: pathlib.Path, files: list[pathlib.Path]) -> None:
-    """Write `fig` as a PNG to `path`, close it, and record the path in `files`."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+def save_figure(fig: Any, path: pathlib.Path, files: list[pathlib.Path], tight: bool = True) -> None:
+    """Write `fig` as a PNG to `path` atomically (temporary file, then rename), close it, and record the path."""
+    if tight:
+        fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     fig.clf()
     import matplotlib.pyplot as plt
 
@@ -107,3 +115,19 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]
     for row in cells:
         print("  " + "  ".join(c.rjust(w) for c, w in zip(row, widths)))
     print()
+
+
+# One look per series, so that no series hides under another (and each reads in grey print):
+# (linestyle, marker) pairs, all distinct. Use with markevery to keep long series light.
+SERIES_STYLES = [("-", "o"), ("--", "s"), ("-.", "^"), (":", "D"), ("-", "v"), ("--", "x"), ("-.", "P"), (":", "*")]
+
+
+def series_style(k: int, n_points: int = 0, marks: int = 8) -> dict[str, Any]:
+    """Keyword arguments for the k-th series of a plot: its linestyle, marker and (for long series) markevery."""
+    linestyle, marker = SERIES_STYLES[k % len(SERIES_STYLES)]
+    style: dict[str, Any] = {"linestyle": linestyle, "marker": marker, "ms": 5}
+    if n_points > marks:
+        # staggered, so that the markers of series lying on top of each other stay apart
+        step = max(1, n_points // marks)
+        style["markevery"] = (min(k * step // len(SERIES_STYLES), n_points - 1), step)
+    return style

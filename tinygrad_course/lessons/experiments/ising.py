@@ -31,7 +31,7 @@ import tinygrad_course as tc
 from tinygrad_course import datasets, nn, optim
 from tinygrad_course.data import DataLoader, TensorDataset
 from tinygrad_course.datasets.ising import TC_EXACT
-from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, write_json
+from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, series_style, write_json
 from tinygrad_course.training import fit
 
 GAP = 0.3  # no training data with |T − T_c| < GAP
@@ -150,34 +150,68 @@ def _plot(
 ) -> None:
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     ax.axvspan(TC_EXACT - GAP, TC_EXACT + GAP, color="0.92", label="never trained on")
-    for curve in curves:
-        line = ax.plot(EVAL_TEMPERATURES, curve["p_ordered"], "o-", ms=3, lw=1.2, label=f"L = {curve['L']}")[0]
-        ax.axvline(curve["tc"], color=line.get_color(), ls="--", lw=0.8)
+    for k, curve in enumerate(curves):
+        style = series_style(k, len(EVAL_TEMPERATURES), marks=14)
+        line = ax.plot(EVAL_TEMPERATURES, curve["p_ordered"], lw=1.2, label=f"L = {curve['L']}", **style)[0]
+        # the crossing p̄ = ½, with its bootstrap error as a horizontal bar
+        ax.errorbar(
+            curve["tc"],
+            0.5,
+            xerr=curve["tc_error"],
+            fmt=style["marker"],
+            ms=8,
+            mfc="none",
+            capsize=4,
+            color=line.get_color(),
+            label=f"L = {curve['L']}: T_c = {curve['tc']:.3f} ± {curve['tc_error']:.3f}",
+        )
     ax.axvline(TC_EXACT, color="k", lw=1.2, label=f"Onsager T_c = {TC_EXACT:.4f}")
     ax.axhline(0.5, color="k", ls=":", lw=0.8)
     ax.set(xlabel="temperature T", ylabel="mean P(ordered)", title="What the network thinks, on unseen samples")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     save_figure(fig, out_dir / "ising_phases.png", files)
 
+    from matplotlib.patches import Patch
+
+    L = curves[-1]["L"]
     examples = curves[-1]["examples"]
-    fig, axes = plt.subplots(1, len(examples), figsize=(2.2 * len(examples), 2.5))
+    fig, axes = plt.subplots(1, len(examples), figsize=(2.2 * len(examples), 2.9))
     for ax, (t, spins) in zip(np.atleast_1d(axes), examples.items()):
         ax.imshow(spins, cmap="gray", vmin=-1, vmax=1, interpolation="nearest")
-        ax.set_title(f"T = {t:.2f}", fontsize=9)
+        ax.set_title(f"L = {L}, T = {t:.2f}", fontsize=9)
+        ax.set_xlabel("T < T_c: ordered" if t < TC_EXACT else "T > T_c: disordered", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    save_figure(fig, out_dir / "ising_configurations.png", files)
+    fig.legend(
+        handles=[Patch(facecolor="white", edgecolor="k", label="spin +1"), Patch(facecolor="black", label="spin −1")],
+        loc="lower center",
+        ncol=2,
+        fontsize=8,
+    )
+    fig.suptitle(f"Ising configurations on the {L}×{L} lattice (fresh samples)", fontsize=10)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    save_figure(fig, out_dir / "ising_configurations.png", files, tight=False)
 
     if fit_line is not None:
         tc_inf, slope = fit_line
         sizes = np.array([c["L"] for c in curves], dtype=np.float64)
-        fig, ax = plt.subplots(figsize=(5.4, 4.0))
-        ax.plot(1 / sizes, [c["tc"] for c in curves], "o", ms=7, label="crossing of P(ordered) = ½")
+        fig, ax = plt.subplots(figsize=(5.6, 4.0))
+        ax.errorbar(
+            1 / sizes,
+            [c["tc"] for c in curves],
+            yerr=[c["tc_error"] for c in curves],
+            fmt="o",
+            ms=6,
+            capsize=4,
+            label="crossing of P(ordered) = ½ ± bootstrap error",
+        )
         grid = np.linspace(0, 1.05 / sizes.min(), 50)
-        ax.plot(grid, tc_inf + slope * grid, "-", lw=1, label=f"T_c + a/L: T_c = {tc_inf:.4f}")
+        ax.plot(grid, tc_inf + slope * grid, "--", lw=1, label="fit T_c + a/L (weights 1/error)")
+        ax.plot(0, tc_inf, "*", ms=14, mfc="none", mew=1.5, linestyle="none", label=f"extrapolated T_c = {tc_inf:.4f}")
+        ax.annotate(f"L → ∞: {tc_inf:.4f}", (0, tc_inf), textcoords="offset points", xytext=(12, 8), fontsize=8)
         ax.axhline(TC_EXACT, color="k", ls=":", lw=1, label=f"Onsager {TC_EXACT:.4f}")
         ax.set(xlabel="1 / L", ylabel="estimated T_c", title="finite-size extrapolation (ν = 1)")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=7)
         save_figure(fig, out_dir / "ising_finite_size.png", files)
 
 

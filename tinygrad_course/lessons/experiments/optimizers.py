@@ -26,7 +26,7 @@ import numpy as np
 import tinygrad_course as tc
 from tinygrad_course import datasets, nn, optim
 from tinygrad_course.data import DataLoader, TensorDataset
-from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, write_json
+from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, series_style, write_json
 from tinygrad_course.training import evaluate, fit
 
 NAMES = ("gd", "sgd", "momentum", "nesterov", "rmsprop", "adam")
@@ -115,22 +115,25 @@ def _plot(
     surface = (1 - xs) ** 2 + 100 * (ys - xs**2) ** 2
     fig, (ax, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.4))
     ax.contour(xs, ys, np.log10(surface + 1e-3), levels=20, cmap="Greys", linewidths=0.7)
-    for name in NAMES:
+    for k, name in enumerate(NAMES):
         path = paths[name]
-        ax.plot(path[:, 0], path[:, 1], lw=1.2, label=name)
-        ax_loss.plot(np.arange(1, len(valley[name]) + 1), valley[name], lw=1.2, label=name)
-    ax.plot(*VALLEY_START, "ko", ms=5)
-    ax.plot(1, 1, "k*", ms=12)
+        ax.plot(path[:, 0], path[:, 1], lw=1.2, label=name, **series_style(k, len(path)))
+        steps = np.arange(1, len(valley[name]) + 1)
+        ax_loss.plot(steps, valley[name], lw=1.2, label=name, **series_style(k, len(steps)))
+    ax.plot(*VALLEY_START, "ko", ms=7, mfc="none", linestyle="none", label="start")
+    ax.plot(1, 1, "k*", ms=12, linestyle="none", label="minimum (1, 1)")
     ax.set(xlim=(-2, 2), ylim=(-1, 3), xlabel="x", ylabel="y", title="Rosenbrock valley: trajectories")
     ax.legend(fontsize=8, loc="lower right")
-    ax_loss.axhline(VALLEY_TARGET, color="k", ls=":", lw=1)
+    ax_loss.axhline(VALLEY_TARGET, color="k", ls=":", lw=1, label=f"target f = {VALLEY_TARGET:g}")
     ax_loss.set(xscale="log", yscale="log", xlabel="step", ylabel="f(x, y)", title="cost along the way")
+    ax_loss.legend(fontsize=8, loc="lower left")
     save_figure(fig, out_dir / "optimizers_valley.png", files)
 
     fig, ax = plt.subplots(figsize=(6, 4.2))
-    for name in NAMES:
-        ax.plot(np.arange(1, len(moons[name]) + 1), moons[name], lw=1.4, label=name)
-    ax.axhline(MOONS_TARGET, color="k", ls=":", lw=1, label="target")
+    for k, name in enumerate(NAMES):
+        epochs = np.arange(1, len(moons[name]) + 1)
+        ax.plot(epochs, moons[name], lw=1.4, label=name, **series_style(k, len(epochs)))
+    ax.axhline(MOONS_TARGET, color="k", ls=":", lw=1, label=f"target {MOONS_TARGET:g}")
     ax.set(yscale="log", xlabel="epoch", ylabel="training cost (cross-entropy)", title="MLP on two moons")
     ax.legend(fontsize=8)
     save_figure(fig, out_dir / "optimizers_two_moons.png", files)

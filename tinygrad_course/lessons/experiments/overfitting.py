@@ -27,7 +27,7 @@ from numpy.polynomial import legendre
 
 import tinygrad_course as tc
 from tinygrad_course import datasets, nn, optim
-from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, write_json
+from tinygrad_course.lessons.experiments.common import print_table, pyplot, save_figure, series_style, write_json
 from tinygrad_course.nn import functional as F
 
 DEGREES = (1, 3, 10)
@@ -107,44 +107,51 @@ def _plot(
     files: list[pathlib.Path],
 ) -> None:
     grid = np.linspace(0.0, 1.0, 400)
-    fig, axes = plt.subplots(1, len(N_TRAIN), figsize=(4.2 * len(N_TRAIN), 3.8), sharey=True)
+    fig, axes = plt.subplots(1, len(N_TRAIN), figsize=(4.2 * len(N_TRAIN), 3.9), sharey=True)
     for ax, n in zip(axes, N_TRAIN):
         x, y, x_test, y_test = data[n]
         ax.scatter(x_test, y_test, s=4, color="0.75", label="test data")
         ax.scatter(x, y, s=14 if n <= 100 else 3, color="k", label="training data", zorder=3)
-        ax.plot(grid, 2 * grid, "k--", lw=1, label="y = 2x")
-        for degree in DEGREES:
-            ax.plot(grid, features(grid, degree)._array @ fits[(n, degree, 0.0)], lw=1.6, label=f"degree {degree}")
+        ax.plot(grid, 2 * grid, "k:", lw=1.2, label="truth y = 2x")
+        for k, degree in enumerate(DEGREES):
+            prediction = features(grid, degree)._array @ fits[(n, degree, 0.0)]
+            ax.plot(grid, prediction, lw=1.6, label=f"degree {degree}", **series_style(k, len(grid), marks=10))
         ax.set_title(f"N_train = {n}")
         ax.set_xlabel("x")
+        ax.set_ylabel("y")
         ax.set_ylim(-4, 6)
-    axes[0].set_ylabel("y")
     axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle("Polynomial fits to y = 2x + noise: degree 10 follows the noise when data are few")
     save_figure(fig, out_dir / "overfitting_fits.png", files)
 
-    fig, (ax_train, ax_test) = plt.subplots(1, 2, figsize=(9, 3.8))
-    for degree in DEGREES:
+    fig, (ax_train, ax_test) = plt.subplots(1, 2, figsize=(9.5, 3.9))
+    for k, degree in enumerate(DEGREES):
         rows = [r for r in results if r["degree"] == degree and r["weight_decay"] == 0.0]
         ns = [r["n_train"] for r in rows]
-        ax_train.plot(ns, [max(r["train_mse"], 1e-16) for r in rows], "o-", label=f"degree {degree}")
-        line = ax_test.plot(ns, [r["test_mse"] for r in rows], "o-", label=f"degree {degree}")[0]
+        style = series_style(k)
+        ax_train.plot(ns, [max(r["train_mse"], 1e-16) for r in rows], label=f"degree {degree}", **style)
+        line = ax_test.plot(ns, [r["test_mse"] for r in rows], label=f"degree {degree}", **style)[0]
         decayed = [r for r in results if r["degree"] == degree and r["weight_decay"] > 0]
         ax_test.plot(
             [r["n_train"] for r in decayed],
             [r["test_mse"] for r in decayed],
-            "*",
+            linestyle="none",
+            marker="*",
             ms=12,
+            mfc="none",
             color=line.get_color(),
-            label=f"degree {degree}, λ = {WEIGHT_DECAY:g}",
+            label=f"degree {degree}, weight decay λ = {WEIGHT_DECAY:g}",
         )
-    for ax, title in ((ax_train, "training error"), (ax_test, "test error")):
+    for ax, title in ((ax_train, "training error (0 drawn at 1e-16)"), (ax_test, "test error")):
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("N_train")
+        ax.set_xlabel("N_train (training points)")
+        ax.set_ylabel("MSE")
         ax.set_title(title)
     ax_test.axhline(1.0, color="k", ls=":", lw=1, label="noise floor Var(s) = 1")
-    ax_train.set_ylabel("MSE")
+    ax_train.legend(fontsize=8)
     ax_test.legend(fontsize=7)
+    fig.suptitle("Overfitting: more data or weight decay bring the test error down")
     save_figure(fig, out_dir / "overfitting_mse.png", files)
 
 
