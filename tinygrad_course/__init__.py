@@ -11,7 +11,7 @@
 # The public names. Each layer imports only the layers below it (autograd knows no Tensor; the
 # tensor package registers its class with autograd when it is imported), so the order of these
 # lines does not matter; tests/test_core_layout.py checks the layering.
-from tinygrad_course import autograd, data, func, nn, optim
+from tinygrad_course import autograd, data, func, linalg, nn, optim
 from tinygrad_course.autograd import (
     Function,
     GradcheckError,
@@ -25,6 +25,8 @@ from tinygrad_course.autograd import (
     no_grad,
     set_grad_enabled,
 )
+from tinygrad_course.linalg import det, matrix_exp, slogdet
+from tinygrad_course.linalg import inv as inverse
 from tinygrad_course.serialization import CheckpointError, load, load_safetensors, save, save_safetensors
 from tinygrad_course.tensor import Tensor, cat, random, stack, where
 from tinygrad_course.tensor.creation import (
@@ -140,7 +142,26 @@ from tinygrad_course.tensor.functions import (
     var,
 )
 from tinygrad_course.tensor.printing import set_printoptions
+from tinygrad_course.tensor.products import (
+    addmm,
+    addmv,
+    baddbmm,
+    bmm,
+    chain_matmul,
+    cross,
+    dot,
+    einsum,
+    inner,
+    kron,
+    matrix_power,
+    mv,
+    outer,
+    tensordot,
+    vdot,
+)
 from tinygrad_course.tensor.random import initial_seed, manual_seed
+
+ger = outer  # PyTorch's older name
 
 # PyTorch's dtype names that are also Python builtins' names.
 float = float32
@@ -148,7 +169,7 @@ int = int32
 bool = bool_
 
 __all__ = [
-    "CheckpointError", "Function", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
+    "CheckpointError", "Function", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "linalg", "matrix_exp", "matrix_power", "mv", "outer", "slogdet", "tensordot", "vdot", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
     "cuda", "data", "detect_anomaly", "func", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
     "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
     "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load", "load_safetensors",
