@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,9 +175,9 @@ def _container(
         module = stack[j]
         if id(module) not in clusters:
             path, cls = model.module_names[id(module)]
-            cluster = GradGraph(name=f"cluster_{path or 'root'}")
+            cluster = GradGraph(name=f"cluster_{_cluster_id(path)}")
             cluster.attr(
-                label=f"{path}: {cls}" if path else cls,
+                label=style.dot_text(f"{path}: {cls}" if path else cls),
                 style="rounded,dashed",
                 color="#7f7f7f",
                 fontcolor="#404040",
@@ -184,6 +186,16 @@ def _container(
             )
             clusters[id(module)] = (cluster, stack[: j + 1])
     return clusters[id(stack[-1])][0]
+
+
+def _cluster_id(path: str) -> str:
+    """The module path as a DOT identifier: kept when it is plain, else made plain and made unique."""
+    if not path:
+        return "root"
+    if re.fullmatch(r"[\w.]+", path, re.ASCII):
+        return path
+    digest = hashlib.sha1(path.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return re.sub(r"[^\w.]", "_", path, flags=re.ASCII) + "_" + digest
 
 
 def _spine(model: Model) -> set[str]:
@@ -278,13 +290,13 @@ def _legend(g: GradGraph, model: Model, opts: Options, text: bool, caption: str)
     known = any(n.grad is not None for n in model.nodes.values()) or any(e.grad is not None for e in model.edges)
     if not (opts.show_grad and known):
         if caption:
-            g.attr(label=caption, labelloc="b", labeljust="l")
+            g.attr(label=style.dot_text(caption), labelloc="b", labeljust="l")
         return
     if not text:
         g.attr(label=style.legend_html(caption), labelloc="b", labeljust="l")
         return
     # Plain-text Graphviz (WebAssembly) has no HTML tables: one small box per colour.
-    g.attr(label=caption, labelloc="b", labeljust="l")
+    g.attr(label=style.dot_text(caption), labelloc="b", labeljust="l")
     with g.subgraph(name="cluster_legend") as legend:
         legend.attr(label="‖∂C/∂x‖ / ‖∂C/∂C‖", style="rounded", color="#7f7f7f")
         for k, (colour, meaning) in enumerate(style.legend_rows()):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -133,11 +134,36 @@ def grad_line(look: GradLook) -> str:
     return f"‖grad‖={fmt(look.norm or 0.0)} max|grad|={fmt(look.maxabs or 0.0)}"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters (NUL, newline, tab, …) written out as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", str(text))
+
+
+def html_text(text: str) -> str:
+    """`text` safe inside an HTML-like DOT label: escaped, control characters spelled out.
+
+    (Graphviz's HTML lexer also rejects a cell whose whole text is "]": that one becomes an entity.)
+    """
+    escaped = html.escape(printable(text), quote=True)
+    return "&#93;" if escaped == "]" else escaped
+
+
+def dot_text(text: str) -> str:
+    """`text` safe inside a quoted DOT string: control characters spelled out, backslashes doubled.
+
+    (Graphviz reads ``\\l``, ``\\N`` … as escapes, and a trailing backslash would swallow the quote.)
+    """
+    return printable(text).replace("\\", "\\\\")
+
+
 def html_label(rows: list[tuple[str, bool]], colour: str) -> str:
     """An HTML-like DOT label: one row per (text, bold) pair; text is escaped here."""
     cells = []
     for text, bold in rows:
-        body = html.escape(text, quote=False)
+        body = html_text(text) or "&#160;"  # Graphviz rejects an empty <b></b>
         if bold:
             body = f"<b>{body}</b>"
         if colour in DARK:
@@ -148,7 +174,7 @@ def html_label(rows: list[tuple[str, bool]], colour: str) -> str:
 
 def text_label(rows: list[tuple[str, bool]]) -> str:
     """A plain-text label (for the WebAssembly Graphviz, which has no HTML labels)."""
-    return "\n".join(text for text, _ in rows)
+    return "\n".join(dot_text(text) for text, _ in rows)
 
 
 def legend_rows() -> list[tuple[str, str]]:
@@ -167,12 +193,12 @@ def legend_html(caption: str, per_row: int = 7) -> str:
     lines = []
     for start in range(0, len(rows), per_row):
         cells = "".join(
-            f'<td bgcolor="{colour}" width="14"> </td><td align="left">{html.escape(text, quote=False)}</td>'
+            f'<td bgcolor="{colour}" width="14"> </td><td align="left">{html_text(text)}</td>'
             for colour, text in rows[start : start + per_row]
         )
         lines.append(f"<tr>{cells}</tr>")
     n = 2 * per_row
-    head = f'<tr><td colspan="{n}" align="left"><b>{html.escape(caption, quote=False)}</b></td></tr>' if caption else ""
+    head = f'<tr><td colspan="{n}" align="left"><b>{html_text(caption)}</b></td></tr>' if caption else ""
     return (
         '<<table border="0" cellborder="0" cellspacing="2" cellpadding="2">'
         f"{head}"
