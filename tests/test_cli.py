@@ -87,3 +87,53 @@ def test_demo_runs_every_experiment_and_lists_its_files(tmp_path, tmp_path_facto
     written = sorted(p for p in tmp_path.rglob("*") if p.is_file())
     assert sorted(pathlib.Path(p.strip()) for p in listing) == written
     assert any(p.suffix == ".png" for p in written) and (tmp_path / "graph").is_dir()
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(monkeypatch, tmp_path, capsys):
+    def interrupted(out_dir, quick=False, seed=0):
+        print("half a table")
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.EXPERIMENTS, "backprop", (interrupted, "stand-in"))
+    code, out, err = run_main(["backprop", "--out", str(tmp_path / "bp")], capsys)
+    assert code == 130
+    assert err == f"tinygrad-course backprop: interrupted; partial results in {tmp_path / 'bp'}\n"
+    assert out == "half a table\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_ctrl_c_on_a_real_run_leaves_no_traceback_and_no_temporary_file(tmp_path):
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = tmp_path / "opt"
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tinygrad_course", "optimizers", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    time.sleep(2.5)  # imports done, training under way (the full run takes far longer)
+    child.send_signal(signal.SIGINT)
+    stdout, stderr = child.communicate(timeout=60)
+    assert child.returncode == 130, stderr
+    assert stderr == f"tinygrad-course optimizers: interrupted; partial results in {out}\n"
+    assert not [p for p in out.rglob("*") if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("name", sorted(cli.EXPERIMENTS))
+def test_help_promises_the_json_file_each_experiment_writes(name, capsys):
+    code, out, _ = run_main([name, "--help"], capsys)
+    assert code == 0 and f"{name}.json" in " ".join(out.split())
+
+
+def test_graph_writes_the_graph_json_its_help_promises(tmp_path, capsys):
+    code, _, _ = run_main(["graph", "--quick", "--out", str(tmp_path)], capsys)
+    assert code == 0
+    data = json.loads((tmp_path / "graph.json").read_text(encoding="utf-8"))
+    assert (
+        list(data) == ["layers", "weight_std", "deep_grad_norms"] and len(data["deep_grad_norms"]) == data["layers"] + 1
+    )
+    assert not list(tmp_path.glob(".*.tmp"))

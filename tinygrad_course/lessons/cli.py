@@ -1,9 +1,11 @@
 """The command line: ``python -m tinygrad_course <command> [--out DIR] [--seed N] [--quick]``.
 
 Also installed as the ``tinygrad-course`` script. Each command is one of the lecture's
-experiments: it prints a results table and writes PNG plots and ``<command>.json`` into
-``--out`` (default ``out/<command>``). ``demo`` runs a quick tour of all of them into
-``<out>/<command>`` (default ``out``) and lists the files it wrote.
+experiments: it prints a results table and writes its pictures (PNG plots; ``graph``: SVG and
+PNG pictures and an HTML step-through) and ``<command>.json`` into ``--out`` (default
+``out/<command>``). ``demo`` runs a quick tour of all of them into ``<out>/<command>`` (default
+``out``) and lists the files it wrote. Every file is written whole or not at all (a temporary
+file, then a rename); Ctrl-C stops any command with one line and exit status 130.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
             type=pathlib.Path,
             default=pathlib.Path("out") / name,
             metavar="DIR",
-            help=f"folder for the plots and {name}.json (default: out/{name})",
+            help=f"folder for the {'pictures' if name == 'graph' else 'plots'} and {name}.json (default: out/{name})",
         )
         command.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
         command.add_argument("--quick", action="store_true", help="smaller sizes, for a fast look")
@@ -111,11 +113,17 @@ def main(argv: list[str] | None = None) -> int:
     except OutputDirError as err:
         print(f"{parser.prog} {args.command}: error: {err}", file=sys.stderr)
         return 2
-    if args.command == "demo":
-        demo(args.out, args.seed)
-    else:
-        experiment, _ = EXPERIMENTS[args.command]
-        experiment(args.out, quick=args.quick, seed=args.seed)
+    try:
+        if args.command == "demo":
+            demo(args.out, args.seed)
+        else:
+            experiment, _ = EXPERIMENTS[args.command]
+            experiment(args.out, quick=args.quick, seed=args.seed)
+    except KeyboardInterrupt:
+        # Every file is written atomically, so what is in --out is whole: finished results only.
+        sys.stdout.flush()
+        print(f"{parser.prog} {args.command}: interrupted; partial results in {args.out}", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -66,6 +66,23 @@ def save_figure(fig: Any, path: pathlib.Path, files: list[pathlib.Path], tight: 
     files.append(path)
 
 
+def atomic_write(path: pathlib.Path, data: bytes | str) -> pathlib.Path:
+    """Write `data` to `path` whole or not at all: a temporary file beside it, then a rename over it."""
+    path = pathlib.Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return path
+
+
 def _clean(value: Any) -> Any:
     """JSON-safe copy: numpy numbers become Python numbers, NaN/inf become None."""
     if isinstance(value, dict):
@@ -81,15 +98,7 @@ def _clean(value: Any) -> Any:
 
 def write_json(out_dir: pathlib.Path, name: str, data: dict[str, Any], files: list[pathlib.Path]) -> pathlib.Path:
     """Write ``<out_dir>/<name>.json`` atomically (temporary file, then rename) and record it in `files`."""
-    path = out_dir / f"{name}.json"
-    tmp = out_dir / f".{name}.json.{secrets.token_hex(4)}.tmp"
-    try:
-        tmp.write_text(json.dumps(_clean(data), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    path = atomic_write(out_dir / f"{name}.json", json.dumps(_clean(data), indent=2) + "\n")
     files.append(path)
     return path
 

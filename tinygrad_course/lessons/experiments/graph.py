@@ -17,6 +17,7 @@ import numpy as np
 
 import tinygrad_course as tc
 from tinygrad_course import nn, viz
+from tinygrad_course.lessons.experiments.common import atomic_write, write_json
 from tinygrad_course.viz.render import INSTALL_HELP
 
 
@@ -48,25 +49,28 @@ def deep_sigmoid(seed: int, layers: int = 10, width: int = 16, std: float = 0.1)
 
 
 def _write(graph: viz.GradGraph, out_dir: pathlib.Path, stem: str, png: bool) -> list[pathlib.Path]:
-    """Render to <stem>.svg (and .png with Graphviz's dot); without any renderer, save <stem>.dot."""
+    """Render to <stem>.svg (and .png with Graphviz's dot); without any renderer, save <stem>.dot. Each file atomically."""
     written = []
     try:
         path = out_dir / f"{stem}.svg"
-        path.write_bytes(graph.pipe(format="svg"))
+        atomic_write(path, graph.pipe(format="svg"))
         written.append(path)
         if png:
             path = out_dir / f"{stem}.png"
-            path.write_bytes(graph.pipe(format="png"))
+            atomic_write(path, graph.pipe(format="png"))
             written.append(path)
     except viz.GraphvizNotFoundError:
         path = out_dir / f"{stem}.dot"
-        path.write_text(graph.source, encoding="utf-8")
+        atomic_write(path, graph.source)
         written.append(path)
     return written
 
 
 def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, Any]:
-    """Draw the three pictures into `out_dir`; returns {"files": [...], "deep_grad_norms": {layer: ‖∂C/∂W‖}}."""
+    """Draw the three pictures into `out_dir` and write ``graph.json`` (the deep network's ‖∂C/∂W‖ per layer).
+
+    Returns {"files": [...], "deep_grad_norms": {layer: ‖∂C/∂W‖}}.
+    """
     out_dir = pathlib.Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png = viz.dot_available()
@@ -101,6 +105,7 @@ def run(out_dir: pathlib.Path, quick: bool = False, seed: int = 0) -> dict[str, 
     print(f"deep sigmoid network, {layers} layers, W ~ N(0, 0.1²): ‖∂C/∂W‖ per layer (input side first)")
     for name, norm in norms.items():
         print(f"  {name:>10}  {norm:.3e}  {'#' * max(1, int(12 + np.log10(norm + 1e-30)))}")
+    write_json(out_dir, "graph", {"layers": layers, "weight_std": 0.1, "deep_grad_norms": norms}, files)
     print("wrote:")
     for path in files:
         print(f"  {path}")
