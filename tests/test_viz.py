@@ -400,3 +400,17 @@ def test_frames_of_a_freed_graph_need_the_recorded_flow():
         next(viz.backprop_frames(loss, net))
     with pytest.raises(RuntimeError, match="backprop_frames: tensor of shape \\(2,\\) has no grad_fn"):
         next(viz.backprop_frames(tc.ones(2)))
+
+
+def test_targets_swatches_and_collapsed_norms_say_what_they_are():
+    tc.manual_seed(0)
+    net = tc.nn.Sequential(tc.nn.Linear(3, 4), tc.nn.ReLU(), tc.nn.Linear(4, 1))
+    x, y = tc.randn(5, 3), tc.randn(5, 1)
+    loss = tc.nn.functional.mse_loss(net(x), y)
+    flow = viz.backward(loss, retain_graph=True)
+    src = viz.draw_graph(loss, net, flow=flow).source
+    assert "<b>target</b></td></tr><tr><td>(5, 1)" in src  # y, compared with the prediction
+    assert "<b>input</b></td></tr><tr><td>(5, 3)" in src  # x, which meets the weights
+    assert 'bgcolor="#ffffff" border="1"' in src  # the "not known yet" swatch shows on white
+    collapsed = viz.draw_graph(loss, net, flow=flow, depth=0).source
+    assert "‖g‖: all its parameters together" in collapsed

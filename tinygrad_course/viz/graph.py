@@ -137,7 +137,10 @@ def build(root: Tensor, params: Any = None, flow: GradFlow | None = None, upto: 
             if id(t) not in leaf_keys:
                 leaf_keys[id(t)] = f"leaf{len(leaf_keys)}"
                 leaf_tensors[leaf_keys[id(t)]] = t
-                _add_leaf(model, t, leaf_keys[id(t)], names, modules_by_path, stack_of)
+                # A constant compared with something computed (pred − y, a loss's target) is a
+                # target; one that meets parameters or nothing (x @ W) is an input.
+                is_target = not t.requires_grad and any(p is not t and p.grad_fn is not None for p in fn.parents)
+                _add_leaf(model, t, leaf_keys[id(t)], names, modules_by_path, stack_of, is_target)
             if known and grad is not None:
                 leaf_sums[id(t)] = leaf_sums[id(t)] + grad if id(t) in leaf_sums else grad
             model.edges.append(VEdge(leaf_keys[id(t)], key, grad, known))
@@ -152,10 +155,12 @@ def _add_leaf(
     names: dict[int, str],
     modules_by_path: dict[str, Any],
     stack_of: dict[int, tuple[Any, ...]],
+    is_target: bool = False,
 ) -> None:
     name = names.get(id(t))
     kind = "param" if name is not None else ("leaf" if t.requires_grad else "input")
-    node = VNode(key, kind, name if name is not None else kind, data=t._array)
+    label = name if name is not None else ("target" if is_target else kind)
+    node = VNode(key, kind, label, data=t._array)
     if not t.requires_grad:
         node.grad_known = True  # known to have no gradient
     if name is not None:
@@ -302,6 +307,8 @@ def _summarise(summary: VNode, group: list[VNode], model: Model, edges: list[VEd
         "in: " + (", ".join(str(s) for s in shapes_in) or "—"),
         "out: " + (", ".join(str(s) for s in shapes_out) or "—"),
         (f"{n_params:,} parameters, " if n_params else "") + (f"{len(group)} nodes" if len(group) > 1 else "1 node"),
+        # Say which norm the box's colour and ‖g‖ show: one norm over everything, not per weight.
+        "‖g‖: all its parameters together" if params else "‖g‖: its output",
     ]
     if steps:
         span = f"step #{min(steps)}" if min(steps) == max(steps) else f"steps #{min(steps)}–#{max(steps)}"

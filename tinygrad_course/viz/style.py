@@ -193,7 +193,7 @@ def legend_html(caption: str, per_row: int = 7) -> str:
     lines = []
     for start in range(0, len(rows), per_row):
         cells = "".join(
-            f'<td bgcolor="{colour}" width="14"> </td><td align="left">{html_text(text)}</td>'
+            f'<td bgcolor="{colour}" border="1" width="14"> </td><td align="left">{html_text(text)}</td>'
             for colour, text in rows[start : start + per_row]
         )
         lines.append(f"<tr>{cells}</tr>")
