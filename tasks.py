@@ -39,7 +39,7 @@ def ensure_venv() -> None:
 
 
 def main(argv: list[str]) -> int:
-    if sys.version_info < (3, 10):  # say so at once, before pip spends minutes failing
+    if sys.version_info < (3, 10):  # noqa: UP036 - say so at once, before pip spends minutes failing
         print(f"tasks.py: tinygrad_course needs Python 3.10 or newer; this is {sys.version.split()[0]}", file=sys.stderr)
         return 2
     if not argv or argv[0] not in ("demo", "test", "bench"):

@@ -63,10 +63,16 @@ def test_the_torchrun_recipe(tmp_path):
     tc.save(model.state_dict(), tmp_path / "mlp.safetensors")
     (tmp_path / "train_ddp.py").write_text(script)
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    run = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "train_ddp.py"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
-    )
+    for _attempt in range(3):
+        run = subprocess.run(
+            [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "train_ddp.py"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+        )
+        # gloo's process group can abort while setting up on a loaded 2-core machine ("terminate
+        # called without an active exception", seen once in a full run); that start is retried,
+        # any other failure is not.
+        if run.returncode == 0 or "terminate called without an active exception" not in run.stderr:
+            break
     assert run.returncode == 0, run.stderr[-3000:]
     model.load_state_dict(tc.load(tmp_path / "mlp-ddp.safetensors"), strict=True)
     # the same 20 steps in one process on the whole batch
