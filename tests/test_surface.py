@@ -25,6 +25,7 @@ TENSOR_METHODS = """
 nelement numel view_as reshape_as type_as expand_as new_zeros new_ones new_full new_empty new_tensor
 mm clone contiguous type to cpu device dim size item tolist numpy detach requires_grad_ backward
 log10 log2 square rsqrt add_ sub_ mul_ div_ zero_ fill_ copy_ masked_fill masked_fill_ uniform_ normal_
+bmm mv dot vdot outer ger inner kron addmm addmv baddbmm matrix_power det inverse matrix_exp pinverse
 """.split()
 
 
@@ -242,3 +243,26 @@ def test_save_and_load_with_open_files_and_bytes_io(tmp_path) -> None:
         tc.load(path, map_location="cuda:0")
     with pytest.raises(CheckpointError, match="not an .npz"):
         tc.load(io.BytesIO(b"not a checkpoint"))
+
+
+def test_tensor_methods_of_products_and_linear_algebra_equal_the_functions() -> None:
+    rng = np.random.default_rng(3)
+    a = tc.tensor(rng.standard_normal((3, 3)) + 3 * np.eye(3))
+    b = tc.tensor(rng.standard_normal((2, 3, 4)))
+    c = tc.tensor(rng.standard_normal((2, 4, 5)))
+    v, w = tc.tensor([1.0, 2.0, 3.0]), tc.tensor([0.5, -1.0, 2.0])
+    assert a.det().item() == pytest.approx(np.linalg.det(a.numpy()), rel=1e-12)
+    np.testing.assert_allclose(a.inverse().numpy(), np.linalg.inv(a.numpy()), rtol=1e-12)
+    np.testing.assert_allclose(a.pinverse().numpy(), np.linalg.pinv(a.numpy()), rtol=1e-10)
+    np.testing.assert_allclose(b.bmm(c).numpy(), b.numpy() @ c.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(a.mv(v).numpy(), a.numpy() @ v.numpy(), rtol=1e-12)
+    assert v.dot(w).item() == pytest.approx(4.5) and v.vdot(w).item() == pytest.approx(4.5)
+    np.testing.assert_array_equal(v.outer(w).numpy(), np.outer(v.numpy(), w.numpy()))
+    np.testing.assert_array_equal(v.ger(w).numpy(), np.outer(v.numpy(), w.numpy()))
+    np.testing.assert_allclose(a.matrix_power(3).numpy(), np.linalg.matrix_power(a.numpy(), 3), rtol=1e-12)
+    np.testing.assert_allclose(a.addmm(a, a, beta=0.5).numpy(), 0.5 * a.numpy() + a.numpy() @ a.numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(v.kron(w).numpy(), np.kron(v.numpy(), w.numpy()))
+    with pytest.raises(ValueError, match=r"det: expected \(batches of\) square matrices, got shape \(2, 3, 4\)"):
+        b.det()
+    x = a.detach().requires_grad_()
+    assert tc.gradcheck(lambda m: m.det() + m.inverse().sum() + m.matrix_exp().sum() * 0.01, (x,))

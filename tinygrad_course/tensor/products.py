@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_course.autograd import function
 from tinygrad_course.ops.linalg import Einsum, Inv
 from tinygrad_course.tensor.movement_methods import stack
-from tinygrad_course.tensor.tensor import Tensor
+
+if TYPE_CHECKING:
+    from tinygrad_course.tensor.tensor import Tensor
 
 __all__ = [
     "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cross", "dot", "einsum", "inner", "kron", "matrix_power",
@@ -28,7 +31,7 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def _check(x: Any, name: str) -> Tensor:
-    if not isinstance(x, Tensor):
+    if not isinstance(x, function.Tensor):
         raise TypeError(f"{name}: expected a Tensor, got {type(x).__name__}")
     return x
 
@@ -87,7 +90,7 @@ def einsum(equation: str, *operands: Any) -> Tensor:
 def tensordot(a: Tensor, b: Tensor, dims: Any = 2) -> Tensor:
     """Σ over a's last `dims` dims against b's first (or over the dims listed: ``dims=([1, 0], [0, 1])``)."""
     a, b = _check(a, "tensordot"), _check(b, "tensordot")
-    if isinstance(dims, Tensor):
+    if isinstance(dims, function.Tensor):
         dims = dims.tolist()
     if isinstance(dims, int):
         if dims < 0 or dims > min(a.ndim, b.ndim):
@@ -201,7 +204,7 @@ def matrix_power(A: Tensor, n: int) -> Tensor:
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"matrix_power: n must be an int, got {type(n).__name__}")
     if n == 0:
-        eye = Tensor._make(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy(), None)
+        eye = function.Tensor._make(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy(), None)
         return eye
     if n < 0:
         A, n = Inv.apply(A), -n

@@ -21,6 +21,7 @@ from tinygrad_course.ops.movement import Clone
 from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor.inplace_methods import InplaceMethods
+from tinygrad_course.tensor.linalg_methods import LinalgMethods
 from tinygrad_course.tensor.math_methods import MathMethods
 from tinygrad_course.tensor.movement_methods import MovementMethods, shape_arg
 from tinygrad_course.tensor.printing import tensor_body
@@ -89,7 +90,7 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     return np.array(_as_numpy(data), dtype=dtype)
 
 
-class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods):
+class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, LinalgMethods):
     """A multi-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
     ``tc.tensor(data, dtype=None, requires_grad=False)`` copies `data` (numbers, nested lists,
