@@ -415,3 +415,530 @@ class Cast(Primitive):
     @staticmethod
     def backward(ctx, g):
         return Cast.apply(g, dtype=ctx.in_dtype)
+
+
+# ------------------------------------------------------------------ more math (issue 12)
+
+
+class Tan(Primitive):
+    """z = tan x; ∂c/∂x = g · (1 + z²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tan(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1.0 + out * out)
+
+
+class Sinh(Primitive):
+    """z = sinh x; ∂c/∂x = g · cosh x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.cosh()
+
+
+class Cosh(Primitive):
+    """z = cosh x; ∂c/∂x = g · sinh x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * x.sinh()
+
+
+class Asin(Primitive):
+    """z = asin x; ∂c/∂x = g / √(1 − x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * (1.0 - x * x).rsqrt()
+
+
+class Acos(Primitive):
+    """z = acos x; ∂c/∂x = −g / √(1 − x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return -g * (1.0 - x * x).rsqrt()
+
+
+class Atan(Primitive):
+    """z = atan x; ∂c/∂x = g / (1 + x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1.0 + x * x)
+
+
+class Asinh(Primitive):
+    """z = asinh x; ∂c/∂x = g / √(x² + 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (x * x + 1.0).rsqrt()
+
+
+class Acosh(Primitive):
+    """z = acosh x (x ≥ 1); ∂c/∂x = g / √(x² − 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(invalid="ignore"):
+            return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g * (x * x - 1.0).rsqrt()
+
+
+class Atanh(Primitive):
+    """z = atanh x (|x| < 1); ∂c/∂x = g / (1 − x²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g / (1.0 - x * x)
+
+
+class Atan2(Primitive):
+    """z = atan2(y, x), the angle of (x, y); ∂c/∂y = g · x / (x² + y²), ∂c/∂x = −g · y / (x² + y²)."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, y, x):
+        ctx.save_for_backward(y, x)
+        return np.arctan2(y, x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, x = ctx.saved_tensors
+        ny, nx = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = x * x + y * y
+            return (g * x / r2 if ny else None), (-g * y / r2 if nx else None)
+
+
+class Exp2(Primitive):
+    """z = 2ˣ; ∂c/∂x = g · z · ln 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp2(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * math.log(2.0)
+
+
+class Expm1(Primitive):
+    """z = eˣ − 1 (precise for small x); ∂c/∂x = g · (z + 1)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.expm1(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out + 1.0)
+
+
+class Log1p(Primitive):
+    """z = ln(1 + x) (precise for small x); ∂c/∂x = g / (1 + x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g / (x + 1.0)
+
+
+class LogAddExp(Primitive):
+    """z = ln(eˣ + eʸ); ∂c/∂x = g · σ(x − y), ∂c/∂y = g · σ(y − x)."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.logaddexp(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        with np.errstate(invalid="ignore"):
+            return (g * (x - y).sigmoid() if nx else None), (g * (y - x).sigmoid() if ny else None)
+
+
+class LogAddExp2(Primitive):
+    """z = log₂(2ˣ + 2ʸ); ∂c/∂x = g · σ((x − y) ln 2), ∂c/∂y = g · σ((y − x) ln 2)."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.logaddexp2(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        ln2 = math.log(2.0)
+        with np.errstate(invalid="ignore"):
+            gx = g * ((x - y) * ln2).sigmoid() if nx else None
+            gy = g * ((y - x) * ln2).sigmoid() if ny else None
+        return gx, gy
+
+
+class Xlogy(Primitive):
+    """z = x · ln y, and 0 where x = 0 (unless y is NaN), as PyTorch; ∂c/∂x = g · ln y (0 where x = 0), ∂c/∂y = g · x / y."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = x * np.log(y)
+        return np.where((x == 0) & ~np.isnan(y), np.zeros((), dtype=out.dtype), out)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        xs, ys = np.broadcast_arrays(x._array, y._array)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gx = zero_where(g * y.log(), (xs == 0) & ~np.isnan(ys)) if nx else None
+            gy = g * x / y if ny else None
+        return gx, gy
+
+
+class Erfc(Primitive):
+    """z = erfc x = 1 − erf x (precise in the tail); ∂c/∂x = −g · (2/√π) e^(−x²)."""
+
+    _erfc = np.frompyfunc(math.erfc, 1, 1)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.asarray(Erfc._erfc(x), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * (-2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+def _erfinv(y: np.ndarray) -> np.ndarray:
+    """erf⁻¹ y in float64: Giles' approximation, then Newton steps on erf (|y| ≤ ½) or on erfc (the tails)."""
+    y = np.asarray(y, dtype=np.float64)
+    a = np.abs(y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = -np.log((1.0 - a) * (1.0 + a))
+        small = w < 5.0
+        ws = w - 2.5
+        p_small = np.polyval([2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                              -0.00125372503, -0.00417768164, 0.246640727, 1.50140941], ws)
+        wl = np.sqrt(w) - 3.0
+        p_large = np.polyval([-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+                              -0.0076224613, 0.00943887047, 1.00167406, 2.83297682], wl)
+        x = np.where(small, p_small, p_large) * a
+        finite = np.isfinite(x) & (a < 1.0)
+        xf = np.where(finite, x, 0.0)
+        tail = a > 0.5
+        target = np.where(tail, 1.0 - a, a)  # exact for ½ ≤ a ≤ 1 (Sterbenz)
+        erf, erfc = np.frompyfunc(math.erf, 1, 1), np.frompyfunc(math.erfc, 1, 1)
+        for _ in range(3):
+            slope = (2.0 / math.sqrt(math.pi)) * np.exp(-xf * xf)
+            resid = np.where(tail, target - erfc(xf).astype(np.float64), erf(xf).astype(np.float64) - target)
+            xf = xf - np.where(slope > 0, resid / slope, 0.0)
+        out = np.where(a == 1.0, np.inf, np.where(a > 1.0, np.nan, xf))
+        return np.copysign(out, y)
+
+
+class Erfinv(Primitive):
+    """z = erf⁻¹ x (±∞ at ±1, NaN outside); ∂c/∂x = g · (√π/2) e^(z²)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = _erfinv(x).astype(x.dtype, copy=False)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (math.sqrt(math.pi) / 2.0) * (out * out).exp()
+
+
+def _lgamma_scalar(v: float) -> float:
+    try:
+        return math.lgamma(v)
+    except (ValueError, OverflowError):  # the poles 0, −1, −2, …: +∞, as PyTorch
+        return math.inf
+
+
+class Lgamma(Primitive):
+    """z = ln |Γ(x)| (+∞ at the poles 0, −1, …); ∂c/∂x = g · ψ(x)."""
+
+    _lgamma = np.frompyfunc(_lgamma_scalar, 1, 1)
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.asarray(Lgamma._lgamma(x), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * Polygamma.apply(x, n=0)
+
+
+# B₂, B₄, …, B₁₆: the Bernoulli numbers of the asymptotic series of ψ⁽ⁿ⁾.
+_BERNOULLI = (1 / 6, -1 / 30, 1 / 42, -1 / 30, 5 / 66, -691 / 2730, 7 / 6, -3617 / 510)
+
+
+def _polygamma(n: int, x: np.ndarray) -> np.ndarray:
+    """ψ⁽ⁿ⁾(x) in float64: reflection below 0 (n ≤ 1), the recurrence up to x ≥ 10 + 2n, then the asymptotic series."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if n <= 1 and np.any(x < 0):
+            neg = x < 0
+            xr = np.where(neg, 1.0 - x, x)
+            base = _polygamma(n, xr)
+            s = np.sin(np.pi * x)
+            if n == 0:  # ψ(x) = ψ(1 − x) − π / tan(πx)
+                refl = base - np.pi / np.tan(np.pi * x)
+            else:  # ψ′(x) = −ψ′(1 − x) + π² / sin²(πx)
+                refl = -base + np.pi**2 / (s * s)
+            out = np.where(neg, refl, base)
+            poles = neg & (x == np.floor(x))
+            return np.where(poles, np.nan if n == 0 else np.inf, out)
+        sign = -1.0 if n % 2 == 0 else 1.0  # (−1)^(n+1)
+        fact = math.factorial(n)
+        acc = np.zeros_like(x)
+        z = x.copy()
+        limit = 10.0 + 2 * n
+        # ψ⁽ⁿ⁾(z) = ψ⁽ⁿ⁾(z + 1) − (−1)ⁿ n! / z^(n+1)
+        while True:
+            low = np.isfinite(z) & (z < limit)
+            if not low.any():
+                break
+            zl = np.where(low, z, 1.0)
+            acc = acc + np.where(low, sign * fact / zl ** (n + 1), 0.0)
+            z = np.where(low, z + 1.0, z)
+        if n == 0:
+            z2 = 1.0 / (z * z)
+            series = sum(b / (2 * (k + 1)) * z2 ** (k + 1) for k, b in enumerate(_BERNOULLI))
+            tail = np.log(z) - 0.5 / z - series
+        else:
+            tail = math.factorial(n - 1) / z**n + fact / (2.0 * z ** (n + 1))
+            for k, b in enumerate(_BERNOULLI, start=1):
+                tail = tail + b * math.factorial(2 * k + n - 1) / math.factorial(2 * k) / z ** (2 * k + n)
+            tail = sign * tail
+        out = np.where(x == 0, -np.inf if n == 0 else (np.inf if n % 2 else -np.inf), acc + tail)
+        if n == 0:
+            out = np.where(np.isposinf(x), np.inf, out)
+        else:
+            out = np.where(np.isposinf(x), 0.0, out)
+        return out
+
+
+class Polygamma(Primitive):
+    """z = ψ⁽ⁿ⁾(x), the n-th derivative of the digamma function ψ = (ln Γ)′; ∂c/∂x = g · ψ⁽ⁿ⁺¹⁾(x)."""
+
+    @staticmethod
+    def forward(ctx, x, n=0):
+        ctx.n = n
+        ctx.save_for_backward(x)
+        return _polygamma(n, x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * Polygamma.apply(x, n=ctx.n + 1)
+
+
+class Sinc(Primitive):
+    """z = sin(πx) / (πx), 1 at 0; ∂c/∂x = g · (cos(πx) − z) / x, 0 at x = 0."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.sinc(x)
+        ctx.save_for_backward(x, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, out = ctx.saved_tensors
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return zero_where(g * ((x * math.pi).cos() - out) / x, x._array == 0)
+
+
+class Hypot(Primitive):
+    """z = √(x² + y²) (without overflow); ∂c/∂x = g · x / z, ∂c/∂y = g · y / z."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.hypot(x, y)
+        ctx.save_for_backward(x, y, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y, out = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g * x / out if nx else None), (g * y / out if ny else None)
+
+
+class Step(Primitive):
+    """z = a piecewise-constant function of x (floor, ceil, round, trunc, sgn); ∂c/∂x = 0."""
+
+    @staticmethod
+    def forward(ctx, x, fn=None):
+        return fn(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return zero_where(g, np.ones(g.shape, dtype=bool))
+
+
+class Fmod(Primitive):
+    """z = x − y · trunc(x / y) (C's fmod: the sign of x); ∂c/∂x = g, ∂c/∂y = −g · trunc(x / y)."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.fmod(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        nx, ny = ctx.needs_input_grad
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (g if nx else None), (-g * np.trunc(x._array / y._array) if ny else None)
+
+
+class Fmax(Primitive):
+    """z = max(x, y) ignoring a NaN; ∂c/∂x = g where x ≥ y or y is NaN, else ∂c/∂y = g (ties go to x, as PyTorch)."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.fmax(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xs, ys = np.broadcast_arrays(x._array, y._array)
+        to_x = (xs >= ys) | np.isnan(ys)
+        return zero_where(g, ~to_x), zero_where(g, to_x)
+
+
+class Fmin(Primitive):
+    """z = min(x, y) ignoring a NaN; ∂c/∂x = g where x ≤ y or y is NaN, else ∂c/∂y = g."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.fmin(x, y)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xs, ys = np.broadcast_arrays(x._array, y._array)
+        to_x = (xs <= ys) | np.isnan(ys)
+        return zero_where(g, ~to_x), zero_where(g, to_x)
+
+
+class NanToNum(Primitive):
+    """z = x with NaN, +∞, −∞ replaced by numbers; ∂c/∂x = g where x is finite, else 0."""
+
+    @staticmethod
+    def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
+        ctx.save_for_backward(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return zero_where(g, ~np.isfinite(x._array))

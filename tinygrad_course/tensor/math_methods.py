@@ -12,19 +12,46 @@ import numpy as np
 
 from tinygrad_course.ops.elementwise import (
     Abs,
+    Acos,
+    Acosh,
+    Asin,
+    Asinh,
+    Atan,
+    Atan2,
+    Atanh,
     Clamp,
     Cos,
+    Cosh,
     Erf,
+    Erfc,
+    Erfinv,
     Exp,
+    Exp2,
+    Expm1,
+    Fmax,
+    Fmin,
+    Fmod,
+    Hypot,
+    Lgamma,
     Log,
+    Log1p,
+    LogAddExp,
+    LogAddExp2,
     Maximum,
     Minimum,
+    NanToNum,
+    Polygamma,
     Relu,
     Sigmoid,
     Sin,
+    Sinc,
+    Sinh,
     Sqrt,
+    Step,
+    Tan,
     Tanh,
     Where,
+    Xlogy,
 )
 from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor.promotion import result_type
@@ -145,6 +172,199 @@ class MathMethods:
         if self.ndim and self.shape[self._dim(dim, "softmax")] == 0:
             return 0.0
         return self.amax(dim, keepdim=True).detach()
+
+    # ------------------------------------------------------------ more math (issue 12)
+    def tan(self) -> Tensor:
+        """tan x; ∂/∂x = 1 + tan²x."""
+        return Tan.apply(self._floating("tan"))
+
+    def sinh(self) -> Tensor:
+        """sinh x; ∂/∂x = cosh x."""
+        return Sinh.apply(self._floating("sinh"))
+
+    def cosh(self) -> Tensor:
+        """cosh x; ∂/∂x = sinh x."""
+        return Cosh.apply(self._floating("cosh"))
+
+    def asin(self) -> Tensor:
+        """asin x (NaN outside [−1, 1]); ∂/∂x = 1/√(1 − x²)."""
+        return Asin.apply(self._floating("asin"))
+
+    def acos(self) -> Tensor:
+        """acos x (NaN outside [−1, 1]); ∂/∂x = −1/√(1 − x²)."""
+        return Acos.apply(self._floating("acos"))
+
+    def atan(self) -> Tensor:
+        """atan x; ∂/∂x = 1/(1 + x²)."""
+        return Atan.apply(self._floating("atan"))
+
+    def asinh(self) -> Tensor:
+        """asinh x; ∂/∂x = 1/√(x² + 1)."""
+        return Asinh.apply(self._floating("asinh"))
+
+    def acosh(self) -> Tensor:
+        """acosh x (NaN below 1); ∂/∂x = 1/√(x² − 1)."""
+        return Acosh.apply(self._floating("acosh"))
+
+    def atanh(self) -> Tensor:
+        """atanh x (±∞ at ±1, NaN outside); ∂/∂x = 1/(1 − x²)."""
+        return Atanh.apply(self._floating("atanh"))
+
+    arcsin, arccos, arctan = asin, acos, atan
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def atan2(self, other: Any) -> Tensor:
+        """atan2(self, other): the angle of the point (other, self), in (−π, π] (broadcast)."""
+        return self._binary(Atan2, other, floating=True)
+
+    arctan2 = atan2
+
+    def exp2(self) -> Tensor:
+        """2ˣ; ∂/∂x = 2ˣ ln 2."""
+        return Exp2.apply(self._floating("exp2"))
+
+    def expm1(self) -> Tensor:
+        """eˣ − 1, precise for small x; ∂/∂x = eˣ."""
+        return Expm1.apply(self._floating("expm1"))
+
+    def log1p(self) -> Tensor:
+        """ln(1 + x), precise for small x; ∂/∂x = 1/(1 + x)."""
+        return Log1p.apply(self._floating("log1p"))
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """ln(eˣ + eʸ) without overflow (broadcast); ∂/∂x = σ(x − y)."""
+        return self._binary(LogAddExp, other, floating=True)
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        """log₂(2ˣ + 2ʸ) without overflow (broadcast)."""
+        return self._binary(LogAddExp2, other, floating=True)
+
+    def xlogy(self, other: Any) -> Tensor:
+        """x · ln y, and 0 where x = 0 (unless y is NaN), as PyTorch (broadcast)."""
+        return self._binary(Xlogy, other, floating=True)
+
+    def erfc(self) -> Tensor:
+        """1 − erf x, precise in the tail; ∂/∂x = −(2/√π) e^(−x²)."""
+        return Erfc.apply(self._floating("erfc"))
+
+    def erfinv(self) -> Tensor:
+        """The inverse of erf on (−1, 1) (±∞ at ±1, NaN outside); ∂/∂x = (√π/2) e^(erfinv(x)²)."""
+        return Erfinv.apply(self._floating("erfinv"))
+
+    def lgamma(self) -> Tensor:
+        """ln |Γ(x)| (+∞ at 0, −1, −2, …); ∂/∂x = ψ(x), the digamma function."""
+        return Lgamma.apply(self._floating("lgamma"))
+
+    def digamma(self) -> Tensor:
+        """ψ(x) = d/dx ln Γ(x) (−∞ at 0, NaN at −1, −2, …, as PyTorch); ∂/∂x = ψ′(x)."""
+        return Polygamma.apply(self._floating("digamma"), n=0)
+
+    def polygamma(self, n: int) -> Tensor:
+        """ψ⁽ⁿ⁾(x), the n-th derivative of digamma (n ≥ 0); ∂/∂x = ψ⁽ⁿ⁺¹⁾(x)."""
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"polygamma: n must be a non-negative int, got {n!r}")
+        return Polygamma.apply(self._floating("polygamma"), n=int(n))
+
+    def sinc(self) -> Tensor:
+        """sin(πx)/(πx), 1 at 0 (the normalized sinc)."""
+        return Sinc.apply(self._floating("sinc"))
+
+    def hypot(self, other: Any) -> Tensor:
+        """√(x² + y²) without overflow (broadcast); ∂/∂x = x/√(x² + y²)."""
+        return self._binary(Hypot, other, floating=True)
+
+    def _step(self, fn: Any) -> Tensor:
+        if self._array.dtype.kind in "biu":  # integers are already whole: a copy, as PyTorch
+            return self._make(self._array.copy(), None)
+        return Step.apply(self, fn=fn)
+
+    def floor(self) -> Tensor:
+        """The largest integer ≤ x (same dtype); gradient 0."""
+        return self._step(np.floor)
+
+    def ceil(self) -> Tensor:
+        """The smallest integer ≥ x (same dtype); gradient 0."""
+        return self._step(np.ceil)
+
+    def trunc(self) -> Tensor:
+        """x rounded toward 0 (same dtype); gradient 0."""
+        return self._step(np.trunc)
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """x rounded to `decimals` places, halves to even (as PyTorch and numpy); gradient 0."""
+        if not isinstance(decimals, (int, np.integer)) or isinstance(decimals, bool):
+            raise TypeError(f"round: decimals must be an int, got {decimals!r}")
+        if decimals == 0:
+            return self._step(np.round)
+        if self._array.dtype.kind in "biu":
+            raise TypeError(f"round: decimals={decimals} needs a floating tensor, got dtype {self._array.dtype}")
+        scale = 10.0 ** abs(decimals)
+        if decimals > 0:  # PyTorch's order: round(x · 10ᵈ) / 10ᵈ
+            return Step.apply(self, fn=lambda a: (np.round(a * scale) / scale).astype(a.dtype, copy=False))
+        return Step.apply(self, fn=lambda a: (np.round(a / scale) * scale).astype(a.dtype, copy=False))
+
+    def frac(self) -> Tensor:
+        """x − trunc(x) (the sign of x); ∂/∂x = 1."""
+        if self._array.dtype.kind != "f":
+            raise TypeError(f"frac: needs a floating tensor, got dtype {self._array.dtype} (as PyTorch)")
+        return self - self.trunc()
+
+    def sgn(self) -> Tensor:
+        """−1, 0 or +1 by the sign (sign for real tensors); gradient 0."""
+        if self._array.dtype == np.bool_:
+            return self._make(self._array.copy(), None)
+        return Step.apply(self, fn=np.sign)
+
+    def fmod(self, other: Any) -> Tensor:
+        """x − y · trunc(x/y): the remainder with the sign of x (C's fmod; % has the sign of y)."""
+        return self._binary(Fmod, other)
+
+    def fmax(self, other: Any) -> Tensor:
+        """Elementwise max ignoring NaN (NaN only where both are); ties give the gradient to self."""
+        return self._binary(Fmax, other)
+
+    def fmin(self, other: Any) -> Tensor:
+        """Elementwise min ignoring NaN (NaN only where both are); ties give the gradient to self."""
+        return self._binary(Fmin, other)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        """NaN → `nan`, +∞ → `posinf`, −∞ → `neginf` (default: the dtype's largest/smallest); gradient 0 there."""
+        if self._array.dtype.kind != "f":
+            return self._make(self._array.copy(), None)
+        return NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def rad2deg(self) -> Tensor:
+        """x · 180/π."""
+        return self._floating("rad2deg") * (180.0 / math.pi)
+
+    def deg2rad(self) -> Tensor:
+        """x · π/180."""
+        return self._floating("deg2rad") * (math.pi / 180.0)
+
+    def reciprocal(self) -> Tensor:
+        """1/x (integers give the default float); ∂/∂x = −1/x²."""
+        return 1.0 / self._floating("reciprocal")
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight · (end − self), as PyTorch: exact at weight 0 and 1 (from the nearer end for weight ≥ ½)."""
+        start = self
+        w = weight if isinstance(weight, MathMethods) else float(weight)
+        diff = end - start
+        near_start = start + w * diff
+        near_end = end - diff * (1.0 - w)
+        wa = w._array if isinstance(w, MathMethods) else np.asarray(w)
+        small = np.broadcast_to(np.abs(wa) < 0.5, np.broadcast_shapes(wa.shape, near_start.shape))
+        return near_start.where(small, near_end)
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value · tensor1 · tensor2 (broadcast)."""
+        return self + value * (tensor1 * tensor2) if value != 1 else self + tensor1 * tensor2
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        """self + value · tensor1 / tensor2 (broadcast)."""
+        return self + value * (tensor1 / tensor2) if value != 1 else self + tensor1 / tensor2
 
     def _floating(self, name: str) -> Tensor:
         # PyTorch computes exp/log/... of an integer tensor in the default float dtype.

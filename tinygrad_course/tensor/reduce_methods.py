@@ -1,5 +1,7 @@
 """Reduction methods of `Tensor`: sum, mean, var, std, amax/amin, max/min, argmax/argmin,
-prod, logsumexp, norm (`dim`/`keepdim` like PyTorch, `axis` accepted too).
+prod, logsumexp, norm (`dim`/`keepdim` like PyTorch, `axis` accepted too); the scans (cumsum,
+cumprod, cummax, cummin, logcumsumexp, diff), sorting and order statistics (sort, argsort, topk,
+kthvalue, median, quantile) and nansum, nanmean, var_mean, std_mean, count_nonzero.
 
 A mixin: `Tensor` inherits these.
 """
@@ -14,6 +16,7 @@ import numpy as np
 
 from tinygrad_course.ops.movement import GetItem
 from tinygrad_course.ops.reduce import Amax, Amin, Prod, Root, Sum, Var
+from tinygrad_course.ops.scan import Cumprod, Cumsum, Logcumsumexp, SpreadOverTies
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -177,3 +180,273 @@ class ReduceMethods:
         if isinstance(p, (int, float)) and p > 0:
             return Root.apply((x.abs() ** p).sum(dims, keepdim), p=p)
         raise ValueError(f"norm: p must be 'fro', inf, -inf or a positive number, got {p!r}")
+
+    # ------------------------------------------------------------ scans (issue 12)
+    def _scan_dim(self, dim: Any, name: str) -> int:
+        if dim is None:
+            raise TypeError(f"{name}: dim is required (got None)")
+        return self._dim(dim, name)
+
+    def _on_1d(self, fn: Callable[[Tensor], Any]) -> Any:
+        """fn on a 0-d tensor seen as shape (1,), reshaped back (PyTorch accepts dim 0 or −1 there)."""
+        out = fn(self.reshape(1))
+        if isinstance(out, tuple):
+            return type(out)(*(o.reshape(()) for o in out))
+        return out.reshape(())
+
+    def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """zᵢ = Σ_{j ≤ i} xⱼ along dim (integers and bools give int64, as PyTorch); ∂/∂x = a reversed cumsum of g."""
+        d = self._scan_dim(dim, "cumsum")
+        if self.ndim == 0:
+            return self._on_1d(lambda t: t.cumsum(0, dtype=dtype))
+        if dtype is not None:
+            return self.to(dtype).cumsum(d)
+        return Cumsum.apply(self, axis=d)
+
+    def cumprod(self, dim: int, *, dtype: Any = None) -> Tensor:
+        """zᵢ = Π_{j ≤ i} xⱼ along dim; the gradient is exact when some xⱼ are 0."""
+        d = self._scan_dim(dim, "cumprod")
+        if dtype is not None:
+            return self.to(dtype).cumprod(d)
+        if self.ndim == 0:
+            return self._on_1d(lambda t: t.cumprod(0))
+        x = self.long() if self._array.dtype.kind in "biu" and self._array.dtype != np.int64 else self
+        return Cumprod.apply(x, axis=d)
+
+    def logcumsumexp(self, dim: int) -> Tensor:
+        """zᵢ = ln Σ_{j ≤ i} e^(xⱼ) along dim, without overflow; ∂/∂xᵢ = Σ_{j ≥ i} gⱼ e^(xᵢ − zⱼ)."""
+        d = self._scan_dim(dim, "logcumsumexp")
+        if self.ndim == 0:
+            return self._on_1d(lambda t: t.logcumsumexp(0))
+        return Logcumsumexp.apply(self._floating("logcumsumexp"), axis=d)
+
+    def cummax(self, dim: int) -> ValuesIndices:
+        """(values, indices): the running max along dim and where it was last reached (NaN propagates); gradient to those elements."""
+        return self._cum_extreme(dim, "cummax")
+
+    def cummin(self, dim: int) -> ValuesIndices:
+        """(values, indices): the running min along dim and where it was last reached (NaN propagates)."""
+        return self._cum_extreme(dim, "cummin")
+
+    def _cum_extreme(self, dim: int, name: str) -> ValuesIndices:
+        d = self._scan_dim(dim, name)
+        if self.ndim == 0:
+            return self._on_1d(lambda t: t._cum_extreme(0, name))
+        a = np.moveaxis(self._array, d, -1)
+        idx = np.zeros(a.shape, dtype=np.int64)
+        if a.shape[-1]:
+            best, k = a[..., 0].copy(), np.zeros(a.shape[:-1], dtype=np.int64)
+            float_kind = a.dtype.kind == "f"
+            for j in range(a.shape[-1]):
+                v = a[..., j]
+                better = v >= best if name == "cummax" else v <= best
+                if float_kind:  # PyTorch: a NaN takes over, and nothing replaces a NaN but another NaN
+                    better = np.isnan(v) | (~np.isnan(best) & better)
+                best = np.where(better, v, best)
+                k = np.where(better, j, k)
+                idx[..., j] = k
+        idx = np.moveaxis(idx, -1, d)
+        return ValuesIndices(self._take(idx, d), self._make(idx, None))
+
+    def _take(self, idx: np.ndarray, d: int) -> Tensor:
+        """x gathered along dim d at idx (same ndim as x): differentiable, repeats add their gradients."""
+        grid: list[Any] = list(np.indices(idx.shape, sparse=True))
+        grid[d] = idx
+        return GetItem.apply(self, index=tuple(grid))
+
+    def diff(self, n: int = 1, dim: int = -1, prepend: Any = None, append: Any = None) -> Tensor:
+        """The n-th forward difference x[i+1] − x[i] along dim, after joining prepend and append (as PyTorch)."""
+        from tinygrad_course.tensor.movement_methods import cat
+
+        if self.ndim == 0:
+            raise ValueError("diff: expects a tensor of at least one dimension, got a 0-d tensor")
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"diff: n must be a non-negative int, got {n!r}")
+        d = self._dim(dim, "diff")
+        parts = []
+        for extra, which in ((prepend, "prepend"), (append, "append")):
+            if extra is None:
+                parts.append(None)
+                continue
+            t = extra if isinstance(extra, ReduceMethods) else type(self)(extra, dtype=self.dtype)
+            if t.ndim == 0:  # a number: broadcast to one slice, as PyTorch does with a scalar
+                shape = list(self.shape)
+                shape[d] = 1
+                t = t.expand(*shape)
+            if t.ndim != self.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, self.shape)) if k != d):
+                raise ValueError(
+                    f"diff: {which} of shape {tuple(t.shape)} must match the input's shape {self.shape} except in dim {d}"
+                )
+            parts.append(t)
+        x = self
+        if parts[0] is not None or parts[1] is not None:
+            x = cat([p for p in (parts[0], self, parts[1]) if p is not None], dim=d)
+        for _ in range(n):
+            length = x.shape[d]
+            if length == 0:
+                break
+            hi = [slice(None)] * x.ndim
+            lo = [slice(None)] * x.ndim
+            hi[d], lo[d] = slice(1, length), slice(0, length - 1)
+            a, b = x[tuple(hi)], x[tuple(lo)]
+            x = (a != b) if x.dtype == np.bool_ else a - b
+        return x
+
+    # ------------------------------------------------------------ sorting and order statistics
+    def _order(self, d: int, descending: bool) -> np.ndarray:
+        """Stable argsort along d (NaN counts as the largest), descending keeping equal elements in order."""
+        a = self._array
+        if not descending:
+            return np.argsort(a, axis=d, kind="stable")
+        n = a.shape[d]
+        flipped = np.argsort(np.flip(a, d), axis=d, kind="stable")
+        return np.flip(n - 1 - flipped, d)
+
+    def sort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> ValuesIndices:
+        """(values, indices) sorted along dim (NaN counts as the largest; always stable); gradient to the chosen elements."""
+        if self.ndim == 0:
+            self._dim(dim, "sort")
+            return ValuesIndices(self._take_0d(), self._make(np.zeros((), dtype=np.int64), None))
+        d = self._dim(dim, "sort")
+        idx = self._order(d, descending)
+        return ValuesIndices(self._take(idx, d), self._make(idx.astype(np.int64), None))
+
+    def _take_0d(self) -> Tensor:
+        return GetItem.apply(self, index=())
+
+    def argsort(self, dim: int = -1, descending: bool = False, *, stable: bool = False) -> Tensor:
+        """The indices that sort along dim (always stable); no gradient."""
+        return self.sort(dim, descending, stable=stable).indices
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> ValuesIndices:
+        """(values, indices) of the k largest (smallest if not largest) along dim, in order."""
+        d = self._dim(dim, "topk")
+        n = self.shape[d] if self.ndim else 1
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 0 <= k <= n:
+            raise ValueError(f"topk: k ({k!r}) is out of range for dim {d} of shape {self.shape} (size {n})")
+        if self.ndim == 0:
+            return self.sort(d) if k == 1 else ValuesIndices(self.reshape(1)[:0], self._make(np.zeros(0, np.int64), None))
+        idx = np.take(self._order(d, largest), np.arange(k), axis=d)
+        return ValuesIndices(self._take(idx, d), self._make(idx.astype(np.int64), None))
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+        """(values, indices) of the k-th smallest element along dim (k from 1; NaN counts as the largest)."""
+        d = self._dim(dim, "kthvalue")
+        n = self.shape[d] if self.ndim else 1
+        if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or not 1 <= k <= n:
+            raise ValueError(f"kthvalue: k ({k!r}) is out of range for dim {d} of shape {self.shape} (accepted: 1 to {n})")
+        if self.ndim == 0:
+            return self.sort(d)
+        idx = np.take(self._order(d, False), [k - 1], axis=d)
+        return self._selected(idx, d, keepdim)
+
+    def _selected(self, idx: np.ndarray, d: int, keepdim: bool) -> ValuesIndices:
+        """Values and indices at idx (size 1 along d), the dim kept or dropped."""
+        values = self._take(idx, d)
+        if not keepdim:
+            values, idx = values.squeeze(d), np.squeeze(idx, d)
+        return ValuesIndices(values, self._make(idx.astype(np.int64), None))
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """The lower median (NaN if any NaN). Without dim: a 0-d value whose gradient splits between ties;
+        with dim: (values, indices) along it."""
+        if dim is None:
+            a = self._array.reshape(-1)
+            if a.size == 0:
+                return self._make(np.asarray(np.nan, dtype=self._array.dtype), None) if a.dtype.kind == "f" else self.sum()
+            nans = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
+            value = a[nans][0] if nans.any() else np.sort(a, kind="stable")[(a.size - 1) // 2]
+            return SpreadOverTies.apply(self, value=value)
+        d = self._dim(dim, "median")
+        if self.ndim == 0:
+            return self.sort(d)
+        n = self.shape[d]
+        if n == 0:
+            raise ValueError(f"median: dim {d} of shape {self.shape} has size 0; there is no median to take")
+        order = self._order(d, False)
+        a = self._array
+        pos = np.full(np.delete(np.array(a.shape), d), (n - 1) // 2, dtype=np.int64)
+        if a.dtype.kind == "f":  # a row with NaN: its first NaN (sorted last, stable)
+            nan_count = np.isnan(a).sum(axis=d)
+            pos = np.where(nan_count > 0, n - nan_count, pos)
+        idx = np.take_along_axis(order, np.expand_dims(pos, d), axis=d)
+        return self._selected(idx, d, keepdim)
+
+    def quantile(
+        self, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
+    ) -> Tensor:
+        """The q-quantiles along dim (all elements if None), interpolating between order statistics
+        (linear, lower, higher, nearest or midpoint); a tensor q of shape (m,) adds a first dim of size m."""
+        if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
+            raise ValueError(f"quantile: interpolation must be linear, lower, higher, nearest or midpoint, got {interpolation!r}")
+        if self._array.dtype.kind != "f":
+            raise TypeError(f"quantile: the input must be a floating tensor, got dtype {self._array.dtype}")
+        qa = np.asarray(q._array if isinstance(q, ReduceMethods) else q, dtype=np.float64)
+        if qa.ndim > 1:
+            raise ValueError(f"quantile: q must be a number or a 0-d or 1-d tensor, got shape {qa.shape}")
+        if np.any(~((qa >= 0) & (qa <= 1))):
+            raise ValueError(f"quantile: q values must be in the range [0, 1], got {qa.tolist()}")
+        if self._array.size == 0:
+            raise ValueError(f"quantile: the input must be non-empty, got shape {self.shape}")
+        x, d = (self.reshape(-1), 0) if dim is None else (self, self._dim(dim, "quantile"))
+        if x.ndim == 0:
+            x, d = x.reshape(1), 0
+        others = [k for k in range(x.ndim) if k != d]
+        xs = x.permute(others + [d]) if others else x
+        n = xs.shape[-1]
+        order = np.argsort(xs._array, axis=-1, kind="stable")
+        srt = xs._take(order, xs.ndim - 1)  # (…, n), NaN last
+        ranks = np.broadcast_to(qa.reshape(-1) * (n - 1), srt.shape[:-1] + (qa.size,))
+        has_nan = np.isnan(xs._array).any(axis=-1, keepdims=True)
+        ranks = np.where(has_nan, n - 1.0, ranks)  # a row with NaN gives NaN (its last, a NaN)
+        lo, hi = np.floor(ranks), np.ceil(ranks)
+        if interpolation == "lower":
+            hi = lo
+        elif interpolation == "higher":
+            lo = hi
+        elif interpolation == "nearest":
+            lo = hi = np.round(ranks)
+        weight = np.full(ranks.shape, 0.5) if interpolation == "midpoint" else ranks - lo
+        below = srt._take(lo.astype(np.int64), srt.ndim - 1)
+        above = srt._take(hi.astype(np.int64), srt.ndim - 1)
+        out = below.lerp(above, type(self)._make(weight.astype(srt.dtype), None))  # (…, m)
+        out = out.permute([out.ndim - 1] + list(range(out.ndim - 1)))  # (m, …)
+        if keepdim:
+            kept = [1] * self.ndim if dim is None else [1 if k == d else s for k, s in enumerate(self.shape)]
+            out = out.reshape([qa.size] + kept)
+        return out.reshape(out.shape[1:]) if qa.ndim == 0 else out
+
+    # ------------------------------------------------------------ NaN-aware and paired reductions
+    def nansum(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """Σ over dim treating NaN as 0; gradient 0 at the NaNs."""
+        x = self if dtype is None else self.to(dtype)
+        if x._array.dtype.kind == "f":
+            x = x.where(~np.isnan(x._array), 0.0)
+        return x.sum(dim, keepdim)
+
+    def nanmean(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
+        """The mean over dim of the elements that are not NaN (NaN where all are)."""
+        x = self if dtype is None else self.to(dtype)
+        if x._array.dtype.kind != "f":
+            raise TypeError(f"nanmean: expected a floating tensor, got dtype {x._array.dtype} (as PyTorch)")
+        dims = x._dims(dim, None, "nanmean")
+        count = np.sum(~np.isnan(x._array), axis=dims, keepdims=keepdim).astype(x._array.dtype)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x.nansum(dims, keepdim) / count
+
+    def var_mean(
+        self, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """(var, mean) over dim, var unbiased (correction=1) by default, as torch.var_mean."""
+        return self.var(dim, unbiased, keepdim, correction=correction), self._floating("var_mean").mean(dim, keepdim)
+
+    def std_mean(
+        self, dim: Dim = None, unbiased: bool | None = None, keepdim: bool = False, *, correction: int | None = None
+    ) -> tuple[Tensor, Tensor]:
+        """(std, mean) over dim, std unbiased (correction=1) by default, as torch.std_mean."""
+        return self.std(dim, unbiased, keepdim, correction=correction), self._floating("std_mean").mean(dim, keepdim)
+
+    def count_nonzero(self, dim: Dim = None) -> Tensor:
+        """The number of nonzero elements over dim (int64); no gradient."""
+        dims = self._dims(dim, None, "count_nonzero")
+        return self._make(np.asarray(np.count_nonzero(self._array, axis=dims), dtype=np.int64), None)
