@@ -717,10 +717,15 @@ def _erfinv(y: np.ndarray) -> np.ndarray:
         tail = a > 0.5
         target = np.where(tail, 1.0 - a, a)  # exact for ½ ≤ a ≤ 1 (Sterbenz)
         erf, erfc = np.frompyfunc(math.erf, 1, 1), np.frompyfunc(math.erfc, 1, 1)
-        for _ in range(3):
-            slope = (2.0 / math.sqrt(math.pi)) * np.exp(-xf * xf)
-            resid = np.where(tail, target - erfc(xf).astype(np.float64), erf(xf).astype(np.float64) - target)
-            xf = xf - np.where(slope > 0, resid / slope, 0.0)
+        # In the tail Newton runs on ln erfc (nearly −x², so it converges from any start); ln of
+        # the target 1 − a is exact, where erf(x) − a would lose every digit near 1.
+        log_target = np.log(np.where(tail, target, 1.0))
+        for _ in range(4):
+            dens = (2.0 / math.sqrt(math.pi)) * np.exp(-xf * xf)
+            ec = erfc(xf).astype(np.float64)
+            step_tail = (np.log(ec) - log_target) * ec / dens  # f = ln erfc − ln t, f′ = −dens/erfc
+            step_mid = np.where(dens > 0, (erf(xf).astype(np.float64) - target) / dens, 0.0)
+            xf = xf + np.where(tail, np.where(dens > 0, step_tail, 0.0), -step_mid)
         out = np.where(a == 1.0, np.inf, np.where(a > 1.0, np.nan, xf))
         return np.copysign(out, y)
 
