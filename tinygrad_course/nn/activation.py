@@ -124,3 +124,150 @@ class LogSoftmax(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
+
+
+class _Elementwise(Module):
+    """An activation without options: forward applies `_fn` (a function of `F`)."""
+
+    _fn: str = ""
+
+    def __init__(self, inplace: bool = False) -> None:
+        """`inplace` is accepted for PyTorch's signature; the result is always a new Tensor."""
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """The activation applied elementwise."""
+        return getattr(F, self._fn)(input)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardswish(_Elementwise):
+    """g(z) = z · relu6(z + 3) / 6."""
+
+    _fn = "hardswish"
+
+
+class Hardsigmoid(_Elementwise):
+    """g(z) = relu6(z + 3) / 6."""
+
+    _fn = "hardsigmoid"
+
+
+class Mish(_Elementwise):
+    """g(z) = z · tanh(softplus(z))."""
+
+    _fn = "mish"
+
+
+class SiLU(_Elementwise):
+    """g(z) = z · σ(z)."""
+
+    _fn = "silu"
+
+
+class SELU(_Elementwise):
+    """g(z) = scale · elu(z, α) with the self-normalising constants."""
+
+    _fn = "selu"
+
+
+class ReLU6(_Elementwise):
+    """g(z) = min(max(z, 0), 6)."""
+
+    _fn = "relu6"
+
+
+class Softsign(Module):
+    """g(z) = z / (1 + |z|)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.softsign."""
+        return F.softsign(input)
+
+
+class Tanhshrink(Module):
+    """g(z) = z − tanh z."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.tanhshrink."""
+        return F.tanhshrink(input)
+
+
+class LogSigmoid(Module):
+    """g(z) = log σ(z)."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.logsigmoid."""
+        return F.logsigmoid(input)
+
+
+class ELU(Module):
+    """g(z) = z for z > 0, else α (eᶻ − 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        """Keep α."""
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.elu."""
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """g(z) = max(0, z) + min(0, α (e^(z/α) − 1))."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.celu."""
+        return F.celu(input, self.alpha)
+
+
+class Hardtanh(Module):
+    """g(z) = clamp(z, min_val, max_val)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        """Keep the bounds."""
+        super().__init__()
+        if min_val > max_val:
+            raise ValueError(f"Hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.hardtanh."""
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """Gated linear unit a ⊗ σ(b) over the halves of `dim`."""
+
+    def __init__(self, dim: int = -1) -> None:
+        """Keep the dim."""
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.glu."""
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmin(Softmax):
+    """softmax(−z) along `dim`."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.softmin."""
+        return F.softmin(input, self.dim)

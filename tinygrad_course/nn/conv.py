@@ -139,3 +139,101 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class ConvTranspose2d(Module):
+    """Transposed 2-D convolution: weight (in, out/groups, kh, kw), bias (out,), PyTorch's init and output size.
+
+    H_out = (H − 1)·stride − 2·padding + dilation·(kh − 1) + output_padding + 1.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntPair, stride: IntPair = 1,
+                 padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1, bias: bool = True,
+                 dilation: IntPair = 1, padding_mode: str = "zeros", dtype: Any = None) -> None:
+        """Check the arguments, create the weight (and bias) and initialise them."""
+        super().__init__()
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(f"ConvTranspose2d: groups={groups} must divide in_channels and out_channels")
+        if padding_mode != "zeros":
+            raise ValueError('ConvTranspose2d: only "zeros" padding mode is supported')
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = int_pair(kernel_size, "ConvTranspose2d", "kernel_size", 1)
+        self.stride = int_pair(stride, "ConvTranspose2d", "stride", 1)
+        self.padding = int_pair(padding, "ConvTranspose2d", "padding", 0)
+        self.output_padding = int_pair(output_padding, "ConvTranspose2d", "output_padding", 0)
+        self.dilation = int_pair(dilation, "ConvTranspose2d", "dilation", 1)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+        self.weight = Parameter(np.zeros((in_channels, out_channels // groups) + self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: Kaiming-uniform (a = √5) with fan_in = out/groups · kh · kw, bias U(±1/√fan_in)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        """F.conv_transpose2d with this layer's settings (output_size picks output_padding, as in PyTorch)."""
+        op = self.output_padding
+        if output_size is not None:
+            h, w = input.shape[-2:]
+            want = tuple(output_size)[-2:]
+            op = tuple(
+                want[i] - ((n - 1) * self.stride[i] - 2 * self.padding[i] + self.dilation[i] * (self.kernel_size[i] - 1) + 1)
+                for i, n in enumerate((h, w))
+            )
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                  self.dilation)
+
+    def extra_repr(self) -> str:
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+                + (f", padding={self.padding}" if self.padding != (0, 0) else "")
+                + (f", output_padding={self.output_padding}" if self.output_padding != (0, 0) else ""))
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size (oh, ow), with PyTorch's bins."""
+
+    def __init__(self, output_size: Any) -> None:
+        """Keep the output size (an int, or a pair whose entries may be None: keep that size)."""
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.adaptive_avg_pool2d."""
+        return F.adaptive_avg_pool2d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class Upsample(Module):
+    """Resize by `size` or `scale_factor`, mode 'nearest' or 'bilinear' (align_corners)."""
+
+    def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
+        """Keep the options."""
+        super().__init__()
+        self.size = size
+        self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
+        self.mode = mode
+        self.align_corners = align_corners
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.interpolate."""
+        return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
+                             self.recompute_scale_factor)
+
+    def extra_repr(self) -> str:
+        info = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return info + f", mode={self.mode!r}"

@@ -12,7 +12,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tinygrad_course.nn.functional_conv import avg_pool2d, conv2d, fold, max_pool2d, unfold
+from tinygrad_course.nn.functional_conv import (
+    adaptive_avg_pool2d,
+    avg_pool2d,
+    conv2d,
+    conv_transpose2d,
+    fold,
+    interpolate,
+    max_pool2d,
+    unfold,
+)
 from tinygrad_course.nn.functional_losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -236,3 +245,52 @@ def _padding_index(padding_idx: int, n: int) -> int:
     if not -n <= padding_idx < n:
         raise ValueError(f"embedding: padding_idx {padding_idx} must be within num_embeddings ({n})")
     return padding_idx % n
+
+
+# ---------------------------------------------------------------------- more activations, distances, losses
+from tinygrad_course.nn import functional_extra as _extra  # noqa: E402
+from tinygrad_course.nn.functional_extra import *  # noqa: E402, F403  (names listed in _extra.__all__)
+
+__all__ += _extra.__all__ + ["adaptive_avg_pool2d", "conv_transpose2d", "group_norm", "instance_norm", "interpolate"]
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """y = (x − μ_g) / √(σ²_g + ε) · γ_c + β_c, with μ, σ² (biased) over each group of C/G channels and all positions."""
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise ValueError(f"group_norm: expected input (N, C, …) with C divisible by num_groups={num_groups}, got {input.shape}")
+    n, c = input.shape[:2]
+    x = input.reshape(n, num_groups, -1)
+    mean = x.mean(2, keepdim=True)
+    centred = x - mean
+    var = (centred * centred).mean(2, keepdim=True)
+    out = (centred / (var + eps).sqrt()).reshape(input.shape)
+    shape = (1, c) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
+def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var: Tensor | None = None,
+                  weight: Tensor | None = None, bias: Tensor | None = None, use_input_stats: bool = True,
+                  momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Batch norm of each sample separately: statistics per (sample, channel) over the positions.
+
+    As in PyTorch, the input is seen as (1, N·C, …) and given to batch_norm with the running
+    statistics repeated N times; the updated copies are averaged back into running_mean/var.
+    """
+    n, c = input.shape[:2]
+    x = input.reshape((1, n * c) + input.shape[2:])
+    rm = None if running_mean is None else Tensor._make(np.tile(running_mean._array, n), None)
+    rv = None if running_var is None else Tensor._make(np.tile(running_var._array, n), None)
+    w = None if weight is None else weight.repeat(n)
+    b = None if bias is None else bias.repeat(n)
+    out = batch_norm(x, rm, rv, w, b, use_input_stats, momentum, eps)
+    if use_input_stats:
+        if running_mean is not None:
+            running_mean._array[...] = rm._array.reshape(n, c).mean(0)
+        if running_var is not None:
+            running_var._array[...] = rv._array.reshape(n, c).mean(0)
+    return out.reshape(input.shape)

@@ -6,12 +6,14 @@ pixels. Inputs are (N, C, H, W), or (C, H, W) for a single image.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from tinygrad_course.ops.conv import Col2im, Conv2d, Im2col, out_size, windows
 from tinygrad_course.tensor import Tensor, pad
+from tinygrad_course.tensor.movement_methods import cat as _cat
 
 IntPair = int | tuple[int, int]
 
@@ -188,3 +190,110 @@ def fold(input: Tensor, output_size: IntPair, kernel_size: IntPair, dilation: In
     c = ckk // (k[0] * k[1])
     cols = input.reshape(n, c, k[0], k[1], oh, ow)
     return Col2im.apply(cols, shape=(n, c) + size, kernel=k, stride=s, padding=p, dilation=d)
+
+
+# ---------------------------------------------------------------------- resampling as matrices
+# Nearest, bilinear and adaptive-average resampling are linear maps along H and along W
+# separately, so y = A_h · x · A_wᵀ with constant matrices: two matmuls, differentiable for free.
+def _adaptive_matrix(n_in: int, n_out: int, dtype: np.dtype) -> np.ndarray:
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    for i in range(n_out):
+        start = (i * n_in) // n_out
+        end = -((-(i + 1) * n_in) // n_out)
+        a[i, start:end] = 1.0 / (end - start)
+    return a
+
+
+def _nearest_matrix(n_in: int, n_out: int, scale: float, dtype: np.dtype) -> np.ndarray:
+    src = np.minimum(np.floor(np.arange(n_out) * scale).astype(np.int64), n_in - 1)
+    a = np.zeros((n_out, n_in), dtype=dtype)
+    a[np.arange(n_out), src] = 1.0
+    return a
+
+
+def _linear_matrix(n_in: int, n_out: int, scale: float, align_corners: bool, dtype: np.dtype) -> np.ndarray:
+    dst = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        src = dst * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        src = np.maximum((dst + 0.5) * scale - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    lam = src - i0
+    a = np.zeros((n_out, n_in), dtype=np.float64)
+    np.add.at(a, (np.arange(n_out), i0), 1.0 - lam)
+    np.add.at(a, (np.arange(n_out), i1), lam)
+    return a.astype(dtype)
+
+
+def _separable(input: Tensor, a_h: np.ndarray, a_w: np.ndarray) -> Tensor:
+    return Tensor._make(a_h, None) @ input @ Tensor._make(np.ascontiguousarray(a_w.T), None)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size: Any) -> Tensor:
+    """Average over PyTorch's adaptive bins [⌊i·H/oh⌋, ⌈(i+1)·H/oh⌉) along H and W; input (N, C, H, W) or (C, H, W)."""
+    if input.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d: expected 3-D or 4-D input, got {input.shape}")
+    h, w = input.shape[-2:]
+    size = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    oh = h if size[0] is None else size[0]
+    ow = w if size[1] is None else size[1]
+    return _separable(input, _adaptive_matrix(h, oh, input.dtype), _adaptive_matrix(w, ow, input.dtype))
+
+
+def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize (N, C, H, W) input by `size` or `scale_factor` with mode 'nearest' or 'bilinear' (align_corners)."""
+    if input.ndim != 4:
+        raise ValueError(f"interpolate: only 4-D input (N, C, H, W) is supported, got {input.shape}")
+    if mode not in ("nearest", "bilinear"):
+        raise ValueError(f"interpolate: mode must be 'nearest' or 'bilinear', got {mode!r}")
+    if align_corners is not None and mode == "nearest":
+        raise ValueError("interpolate: align_corners option can only be set with the interpolating modes: bilinear")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: exactly one of size or scale_factor must be given")
+    h, w = input.shape[-2:]
+    if size is not None:
+        oh, ow = (size, size) if isinstance(size, int) else tuple(size)
+        scales = (h / oh, w / ow)
+    else:
+        sf = (scale_factor, scale_factor) if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        oh, ow = int(math.floor(h * sf[0])), int(math.floor(w * sf[1]))
+        scales = (h / oh, w / ow) if recompute_scale_factor else (1.0 / sf[0], 1.0 / sf[1])
+    dt = input.dtype
+    if mode == "nearest":
+        return _separable(input, _nearest_matrix(h, oh, scales[0], dt), _nearest_matrix(w, ow, scales[1], dt))
+    ac = bool(align_corners)
+    return _separable(input, _linear_matrix(h, oh, scales[0], ac, dt), _linear_matrix(w, ow, scales[1], ac, dt))
+
+
+def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntPair = 1,
+                     padding: IntPair = 0, output_padding: IntPair = 0, groups: int = 1,
+                     dilation: IntPair = 1) -> Tensor:
+    """Transposed convolution (the adjoint of conv2d) for weight (C_in, C_out/groups, kh, kw), via col2im (`fold`)."""
+    single = input.ndim == 3
+    if single:
+        input = input.unsqueeze(0)
+    if input.ndim != 4 or input.shape[1] != weight.shape[0]:
+        raise ValueError(f"conv_transpose2d: input {input.shape} does not fit weight {weight.shape}")
+    s = int_pair(stride, "conv_transpose2d", "stride", 1)
+    p = int_pair(padding, "conv_transpose2d", "padding", 0)
+    op = int_pair(output_padding, "conv_transpose2d", "output_padding", 0)
+    d = int_pair(dilation, "conv_transpose2d", "dilation", 1)
+    n, cin, h, w = input.shape
+    cout_g, kh, kw = weight.shape[1:]
+    oh = (h - 1) * s[0] - 2 * p[0] + d[0] * (kh - 1) + op[0] + 1
+    ow = (w - 1) * s[1] - 2 * p[1] + d[1] * (kw - 1) + op[1] + 1
+    cin_g = cin // groups
+    outs = []
+    for g in range(groups):
+        x = input[:, g * cin_g:(g + 1) * cin_g] if groups > 1 else input
+        wg = weight[g * cin_g:(g + 1) * cin_g] if groups > 1 else weight
+        cols = wg.reshape(cin_g, cout_g * kh * kw).t() @ x.reshape(n, cin_g, h * w)  # (N, C_out_g·kh·kw, H·W)
+        outs.append(fold(cols, (oh, ow), (kh, kw), d, p, s))
+    out = outs[0] if groups == 1 else _cat(outs, 1)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if single else out
+

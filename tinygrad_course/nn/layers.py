@@ -260,3 +260,112 @@ class Embedding(Module):
     def extra_repr(self) -> str:
         extra = f", padding_idx={self.padding_idx}" if self.padding_idx is not None else ""
         return f"{self.num_embeddings}, {self.embedding_dim}{extra}"
+
+
+class Unflatten(Module):
+    """Split dim `dim` into `unflattened_size` (the inverse of Flatten)."""
+
+    def __init__(self, dim: int, unflattened_size: Sequence[int]) -> None:
+        """Keep the dim and the sizes it becomes."""
+        super().__init__()
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """input reshaped with dim replaced by unflattened_size."""
+        d = self.dim % input.ndim
+        return input.reshape(input.shape[:d] + self.unflattened_size + input.shape[d + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Bilinear(Module):
+    """y_k = x1ᵀ W_k x2 + b_k; weight (out, in1, in2), bias (out,), both U(±1/√in1) as PyTorch."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 dtype: Any = None) -> None:
+        """Create and initialise W (and b)."""
+        super().__init__()
+        self.in1_features = in1_features
+        self.in2_features = in2_features
+        self.out_features = out_features
+        self.weight = _empty(out_features, in1_features, in2_features, dtype=dtype)
+        if bias:
+            self.bias = _empty(out_features, dtype=dtype)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """W, b ~ U(−1/√in1, 1/√in1)."""
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        """x1ᵀ W_k x2 + b_k over the last dims of x1 (…, in1) and x2 (…, in2)."""
+        lead = input1.shape[:-1]
+        x1 = input1.reshape(-1, self.in1_features)
+        x2 = input2.reshape(-1, self.in2_features)
+        o, i1, i2 = self.weight.shape
+        w = self.weight.permute(1, 0, 2).reshape(i1, o * i2)
+        out = ((x1 @ w).reshape(-1, o, i2) * x2.unsqueeze(1)).sum(2)
+        if self.bias is not None:
+            out = out + self.bias
+        return out.reshape(lead + (o,))
+
+    def extra_repr(self) -> str:
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Normalise over groups of channels (and all positions) per sample; γ, β per channel."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True,
+                 dtype: Any = None) -> None:
+        """γ = 1, β = 0 of shape (num_channels,)."""
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError("GroupNorm: num_channels must be divisible by num_groups")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        if affine:
+            self.weight = Parameter(np.ones(num_channels, dtype=_float(dtype)))
+            self.bias = Parameter(np.zeros(num_channels, dtype=_float(dtype)))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.group_norm."""
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class InstanceNorm2d(_BatchNorm):
+    """Normalise each (sample, channel) of (N, C, H, W) or (C, H, W) input over H, W.
+
+    PyTorch's defaults: affine=False, track_running_stats=False (then no parameters, no buffers).
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False, dtype: Any = None) -> None:
+        """As BatchNorm, with PyTorch's InstanceNorm defaults."""
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype)
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.instance_norm with batch statistics (training or no running stats) or the running ones."""
+        if input.ndim not in (3, 4):
+            raise ValueError(f"InstanceNorm2d: expected 3-D or 4-D input, got input of shape {input.shape}")
+        if input.ndim == 3:
+            return self.forward(input.unsqueeze(0)).squeeze(0)
+        use = self.training or not self.track_running_stats
+        momentum = 0.1 if self.momentum is None else self.momentum
+        return F.instance_norm(input, self.running_mean, self.running_var, self.weight, self.bias, use, momentum, self.eps)
