@@ -58,7 +58,7 @@ def _domain_values(lo, hi, seed=0):
 def test_unary_values_and_gradients(name, fn, ref, dom) -> None:
     a = _domain_values(*dom)
     if name in ("lgamma", "digamma"):
-        a = a[np.abs(a - np.round(a)) > 0.1] if False else np.where(np.abs(a - np.round(a)) < 0.1, a + 0.25, a)
+        a = np.where(np.abs(a - np.round(a)) < 0.1, a + 0.25, a)
     x = leaf(a)
     if ref is not None:
         np.testing.assert_allclose(fn(x).detach().numpy(), ref(a), rtol=1e-12, atol=1e-13)
