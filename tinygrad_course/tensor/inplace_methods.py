@@ -274,27 +274,42 @@ class InplaceMethods:
         return self._write("scatter_", lambda old: SetItem.apply(old, old._operand(source), index=where_), source)
 
     # ------------------------------------------------------------- random fills (no gradient)
-    def uniform_(self: Any, a: float = 0.0, b: float = 1.0) -> Tensor:
-        """Fill with samples of U(a, b), in place."""
-        return self._fill_random("uniform_", _random.generator().uniform(a, b, self.shape))
+    def uniform_(self: Any, a: float = 0.0, b: float = 1.0, *, generator: Any = None) -> Tensor:
+        """Fill with samples of U(a, b), in place (from `generator`, a `tc.Generator`, if given)."""
+        if a > b:
+            raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}")
+        return self._fill_random("uniform_", _random.rng(generator).uniform(a, b, self.shape))
 
-    def normal_(self: Any, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    def normal_(self: Any, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples of N(mean, std²), in place."""
-        return self._fill_random("normal_", _random.generator().normal(mean, std, self.shape))
+        if std < 0:
+            raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
+        return self._fill_random("normal_", _random.rng(generator).normal(mean, std, self.shape))
 
-    def bernoulli_(self: Any, p: float = 0.5) -> Tensor:
-        """Fill with 1 (probability p) or 0, in place."""
-        return self._fill_random("bernoulli_", _random.generator().random(self.shape) < p)
+    def bernoulli_(self: Any, p: Any = 0.5, *, generator: Any = None) -> Tensor:
+        """Fill with 1 (probability p, a number or a tensor broadcast to self's shape) or 0, in place."""
+        probs = p._array if hasattr(p, "_array") else p
+        if not np.all((np.asarray(probs) >= 0) & (np.asarray(probs) <= 1)):
+            raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        return self._fill_random("bernoulli_", _random.rng(generator).random(self.shape) < probs)
 
-    def random_(self: Any, from_: int = 0, to: int | None = None) -> Tensor:
-        """Fill with integers uniform in [from_, to) (to defaults to 2^mantissa for floats, the dtype's max for ints)."""
+    def random_(self: Any, from_: int | None = None, to: int | None = None, *, generator: Any = None) -> Tensor:
+        """Fill with integers uniform in [from_, to) (to defaults to 2^mantissa for floats, the dtype's max for
+        ints); one number alone is `to`, as in PyTorch: ``random_(10)`` draws from [0, 10)."""
+        if to is None and from_ is not None:
+            from_, to = 0, from_
+        from_ = 0 if from_ is None else from_
         if to is None:
             to = 2 ** (np.finfo(self.dtype).nmant + 1) if self.dtype.kind == "f" else int(np.iinfo(self.dtype).max)
-        return self._fill_random("random_", _random.generator().integers(from_, to, self.shape))
+        if from_ >= to:
+            raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={from_} >= to={to}")
+        return self._fill_random("random_", _random.rng(generator).integers(from_, to, self.shape))
 
-    def exponential_(self: Any, lambd: float = 1.0) -> Tensor:
+    def exponential_(self: Any, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
         """Fill with samples of the exponential distribution λ e^(−λx), in place."""
-        return self._fill_random("exponential_", _random.generator().exponential(1.0 / lambd, self.shape))
+        if not lambd > 0:
+            raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        return self._fill_random("exponential_", _random.rng(generator).exponential(1.0 / lambd, self.shape))
 
     def _fill_random(self: Any, name: str, values: np.ndarray) -> Tensor:
         return self._write(name, lambda old: old._make(np.asarray(values).astype(old.dtype), None))
