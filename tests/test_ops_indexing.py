@@ -188,6 +188,7 @@ ERRORS = [
     (lambda: mm.meshgrid(t(A), t(A[0])), RuntimeError, "0-D or 1-D"),
     (lambda: mm.meshgrid(t(A[0]), indexing="yx"), ValueError, "'ij' or 'xy'"),
     (lambda: t(A).diag_embed(0, 0, 3), IndexError, "out of range"),
+    (lambda: t(np.array(1.0)).gather(0, t(np.array(0))), RuntimeError, "at least 1 dim"),
 ]
 
 

@@ -42,6 +42,8 @@ def along_dim(shape: tuple[int, ...], idx: np.ndarray, dim: int, name: str, othe
 
     `shape` is the tensor indexed; `other` (scatter's src) must also be at least idx's size.
     """
+    if not shape:
+        raise RuntimeError(f"{name}: needs a tensor with at least 1 dim, got shape (); reshape it to (1,) first")
     if idx.ndim != len(shape):
         raise RuntimeError(f"{name}: index of shape {idx.shape} must have as many dims as the tensor of shape {shape}")
     for d, n in enumerate(idx.shape):
