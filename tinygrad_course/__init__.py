@@ -31,16 +31,21 @@ from tinygrad_course.serialization import CheckpointError, load, load_safetensor
 from tinygrad_course.tensor import Tensor, cat, random, stack, where
 from tinygrad_course.tensor.creation import (
     arange,
+    bernoulli,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
+    multinomial,
+    normal,
     ones,
     ones_like,
+    poisson,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -159,7 +164,15 @@ from tinygrad_course.tensor.products import (
     tensordot,
     vdot,
 )
-from tinygrad_course.tensor.random import initial_seed, manual_seed
+from tinygrad_course.tensor.random import (
+    Generator,
+    default_generator,
+    get_rng_state,
+    initial_seed,
+    manual_seed,
+    seed,
+    set_rng_state,
+)
 
 ger = outer  # PyTorch's older name
 
@@ -169,7 +182,7 @@ int = int32
 bool = bool_
 
 __all__ = [
-    "CheckpointError", "Function", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "linalg", "matrix_exp", "matrix_power", "mv", "outer", "slogdet", "tensordot", "vdot", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
+    "CheckpointError", "Function", "Generator", "bernoulli", "default_generator", "get_rng_state", "multinomial", "normal", "poisson", "randint_like", "seed", "set_rng_state", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "linalg", "matrix_exp", "matrix_power", "mv", "outer", "slogdet", "tensordot", "vdot", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
     "cuda", "data", "detect_anomaly", "func", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
     "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
     "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load", "load_safetensors",
