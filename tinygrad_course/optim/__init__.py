@@ -13,8 +13,13 @@ tensor([ 0.8, -1.6], requires_grad=True)
 from tinygrad_course.optim import lr_scheduler
 from tinygrad_course.optim.adagrad import Adagrad
 from tinygrad_course.optim.adam import Adam, AdamW
+from tinygrad_course.optim.extra import Adadelta, Adamax, NAdam, RAdam
+from tinygrad_course.optim.lbfgs import LBFGS
 from tinygrad_course.optim.optimizer import Optimizer
 from tinygrad_course.optim.rmsprop import RMSprop
 from tinygrad_course.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "LBFGS", "SGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "NAdam", "Optimizer", "RAdam", "RMSprop",
+    "lr_scheduler",
+]
