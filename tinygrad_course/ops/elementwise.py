@@ -425,7 +425,8 @@ class Tan(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.tan(x)
+        with np.errstate(invalid="ignore"):  # tan(±∞) is NaN
+            out = np.tan(x)
         ctx.save_for_backward(out)
         return out
 
@@ -441,7 +442,8 @@ class Sinh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.sinh(x)
+        with np.errstate(over="ignore"):
+            return np.sinh(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -455,7 +457,8 @@ class Cosh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.cosh(x)
+        with np.errstate(over="ignore"):
+            return np.cosh(x)
 
     @staticmethod
     def backward(ctx, g):
@@ -579,7 +582,8 @@ class Exp2(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.exp2(x)
+        with np.errstate(over="ignore"):
+            out = np.exp2(x)
         ctx.save_for_backward(out)
         return out
 
@@ -594,7 +598,8 @@ class Expm1(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.expm1(x)
+        with np.errstate(over="ignore"):
+            out = np.expm1(x)
         ctx.save_for_backward(out)
         return out
 
@@ -628,7 +633,8 @@ class LogAddExp(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.logaddexp(x, y)
+        with np.errstate(invalid="ignore"):
+            return np.logaddexp(x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -646,7 +652,8 @@ class LogAddExp2(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        return np.logaddexp2(x, y)
+        with np.errstate(invalid="ignore"):
+            return np.logaddexp2(x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -660,7 +667,8 @@ class LogAddExp2(Primitive):
 
 
 class Xlogy(Primitive):
-    """z = x · ln y, and 0 where x = 0 (unless y is NaN), as PyTorch; ∂c/∂x = g · ln y (0 where x = 0), ∂c/∂y = g · x / y."""
+    """z = x · ln y, and 0 where x = 0 (unless y is NaN), as PyTorch; ∂c/∂x = g · ln y (0 where x = 0 and y ≤ 0,
+    PyTorch's rule), ∂c/∂y = g · x / y."""
 
     broadcasts = True
 
@@ -677,7 +685,7 @@ class Xlogy(Primitive):
         nx, ny = ctx.needs_input_grad
         xs, ys = np.broadcast_arrays(x._array, y._array)
         with np.errstate(divide="ignore", invalid="ignore"):
-            gx = zero_where(g * y.log(), (xs == 0) & ~np.isnan(ys)) if nx else None
+            gx = zero_where(g * y.log(), (xs == 0) & (ys <= 0)) if nx else None
             gy = g * x / y if ny else None
         return gx, gy
 
@@ -838,7 +846,8 @@ class Sinc(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.sinc(x)
+        with np.errstate(invalid="ignore"):  # sinc(±∞) is NaN
+            out = np.sinc(x)
         ctx.save_for_backward(x, out)
         return out
 

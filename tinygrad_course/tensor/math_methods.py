@@ -309,13 +309,14 @@ class MathMethods:
         """x − trunc(x) (the sign of x); ∂/∂x = 1."""
         if self._array.dtype.kind != "f":
             raise TypeError(f"frac: needs a floating tensor, got dtype {self._array.dtype} (as PyTorch)")
-        return self - self.trunc()
+        with np.errstate(invalid="ignore"):  # frac(±∞) is NaN
+            return self - self.trunc()
 
     def sgn(self) -> Tensor:
-        """−1, 0 or +1 by the sign (sign for real tensors); gradient 0."""
+        """−1, 0 or +1 by the sign (0 for NaN, as PyTorch; sign for real tensors); gradient 0."""
         if self._array.dtype == np.bool_:
             return self._make(self._array.copy(), None)
-        return Step.apply(self, fn=np.sign)
+        return Step.apply(self, fn=lambda a: np.nan_to_num(np.sign(a), nan=0.0, posinf=np.inf, neginf=-np.inf))
 
     def fmod(self, other: Any) -> Tensor:
         """x − y · trunc(x/y): the remainder with the sign of x (C's fmod; % has the sign of y)."""
@@ -345,7 +346,8 @@ class MathMethods:
 
     def reciprocal(self) -> Tensor:
         """1/x (integers give the default float); ∂/∂x = −1/x²."""
-        return 1.0 / self._floating("reciprocal")
+        with np.errstate(divide="ignore"):  # 1/0 = ±∞, quietly as PyTorch
+            return 1.0 / self._floating("reciprocal")
 
     def lerp(self, end: Any, weight: Any) -> Tensor:
         """self + weight · (end − self), as PyTorch: exact at weight 0 and 1 (from the nearer end for weight ≥ ½)."""
