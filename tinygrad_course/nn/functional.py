@@ -22,6 +22,37 @@ from tinygrad_course.nn.functional_conv import (
     max_pool2d,
     unfold,
 )
+from tinygrad_course.nn.functional_extra import (  # more activations, distances and losses
+    cdist,
+    celu,
+    cosine_embedding_loss,
+    cosine_similarity,
+    elu,
+    gaussian_nll_loss,
+    glu,
+    gumbel_softmax,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    hinge_embedding_loss,
+    kl_div,
+    logsigmoid,
+    margin_ranking_loss,
+    mish,
+    multilabel_soft_margin_loss,
+    normalize,
+    one_hot,
+    pairwise_distance,
+    poisson_nll_loss,
+    relu6,
+    selu,
+    silu,
+    smooth_l1_loss,
+    softmin,
+    softsign,
+    tanhshrink,
+    triplet_margin_loss,
+)
 from tinygrad_course.nn.functional_losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -247,11 +278,7 @@ def _padding_index(padding_idx: int, n: int) -> int:
     return padding_idx % n
 
 
-# ---------------------------------------------------------------------- more activations, distances, losses
-from tinygrad_course.nn import functional_extra as _extra  # noqa: E402
-from tinygrad_course.nn.functional_extra import *  # noqa: E402, F403  (names listed in _extra.__all__)
-
-__all__ += _extra.__all__ + ["adaptive_avg_pool2d", "conv_transpose2d", "group_norm", "instance_norm", "interpolate"]
+__all__ += ["celu", "cdist", "cosine_embedding_loss", "cosine_similarity", "elu", "gaussian_nll_loss", "glu", "gumbel_softmax", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss", "kl_div", "logsigmoid", "margin_ranking_loss", "mish", "multilabel_soft_margin_loss", "normalize", "one_hot", "pairwise_distance", "poisson_nll_loss", "relu6", "selu", "silu", "smooth_l1_loss", "softmin", "softsign", "tanhshrink", "triplet_margin_loss", "adaptive_avg_pool2d", "conv_transpose2d", "group_norm", "instance_norm", "interpolate"]
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,

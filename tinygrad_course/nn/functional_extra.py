@@ -114,10 +114,10 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:
 
 
 def softmin(input: Tensor, dim: int | None = None) -> Tensor:
-    """softmax(−x) along `dim`."""
-    from tinygrad_course.nn.functional import softmax
-
-    return softmax(-input, dim)
+    """softmax(−x) along `dim` (PyTorch's implicit dim for dim=None: 0 for 0-, 1- and 3-D input, else 1)."""
+    if dim is None:
+        dim = 0 if input.ndim in (0, 1, 3) else 1
+    return (-input).softmax(dim)
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
