@@ -27,6 +27,7 @@ from tinygrad_course.autograd import (
 )
 from tinygrad_course.linalg import det, matrix_exp, slogdet
 from tinygrad_course.linalg import inv as inverse
+from tinygrad_course.nn.functional import cdist
 from tinygrad_course.serialization import CheckpointError, load, load_safetensors, save, save_safetensors
 from tinygrad_course.tensor import Tensor, cat, random, stack, where
 from tinygrad_course.tensor.creation import (
@@ -229,7 +230,7 @@ int = int32
 bool = bool_
 
 __all__ = [
-    "CheckpointError", "Function", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "column_stack", "diag", "diag_embed", "diagonal", "dsplit", "dstack", "fliplr", "flipud", "gather", "hsplit", "hstack", "index_add", "index_copy", "index_select", "masked_scatter", "masked_select", "meshgrid", "moveaxis", "movedim", "narrow", "nonzero", "ravel", "repeat_interleave", "roll", "rot90", "row_stack", "scatter", "scatter_add", "scatter_reduce", "take", "take_along_dim", "tensor_split", "tile", "trace", "tril", "triu", "unbind", "unflatten", "vsplit", "vstack", "Generator", "bernoulli", "default_generator", "get_rng_state", "multinomial", "normal", "poisson", "randint_like", "seed", "set_rng_state", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "linalg", "matrix_exp", "matrix_power", "mv", "outer", "slogdet", "tensordot", "vdot", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
+    "CheckpointError", "Function", "cdist", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "column_stack", "diag", "diag_embed", "diagonal", "dsplit", "dstack", "fliplr", "flipud", "gather", "hsplit", "hstack", "index_add", "index_copy", "index_select", "masked_scatter", "masked_select", "meshgrid", "moveaxis", "movedim", "narrow", "nonzero", "ravel", "repeat_interleave", "roll", "rot90", "row_stack", "scatter", "scatter_add", "scatter_reduce", "take", "take_along_dim", "tensor_split", "tile", "trace", "tril", "triu", "unbind", "unflatten", "vsplit", "vstack", "Generator", "bernoulli", "default_generator", "get_rng_state", "multinomial", "normal", "poisson", "randint_like", "seed", "set_rng_state", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "linalg", "matrix_exp", "matrix_power", "mv", "outer", "slogdet", "tensordot", "vdot", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "bool", "bool_", "cat",
     "cuda", "data", "detect_anomaly", "func", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
     "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
     "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load", "load_safetensors",
