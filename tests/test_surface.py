@@ -20,6 +20,17 @@ randn randn_like randint randperm tensor from_numpy cat stack where is_tensor is
 float float16 float32 float64 half double int int8 int16 int32 int64 long short uint8 bool
 device cuda backends no_grad enable_grad set_grad_enabled is_grad_enabled inference_mode
 manual_seed initial_seed get_default_dtype set_default_dtype save load Tensor autograd nn optim
+tan sinh cosh asin acos atan asinh acosh atanh arcsin arccos arctan arcsinh arccosh arctanh exp2 expm1 log1p
+erfc erfinv lgamma digamma sinc floor ceil trunc fix frac sgn rad2deg deg2rad reciprocal atan2 arctan2
+logaddexp logaddexp2 xlogy hypot fmod fmax fmin round nan_to_num lerp addcmul addcdiv polygamma cumsum
+cumprod cummax cummin logcumsumexp sort argsort topk kthvalue median nanmean nansum quantile var_mean
+std_mean count_nonzero diff einsum tensordot outer ger inner kron cross dot vdot mv bmm addmm addmv baddbmm
+matrix_power chain_matmul det slogdet inverse matrix_exp linalg func gather scatter scatter_add
+scatter_reduce index_select index_add index_copy masked_select masked_scatter take take_along_dim nonzero
+argwhere tril triu diag diag_embed diagonal trace roll fliplr flipud rot90 movedim moveaxis unbind narrow
+tensor_split hsplit vsplit dsplit hstack vstack dstack column_stack row_stack atleast_1d atleast_2d
+atleast_3d repeat_interleave broadcast_to meshgrid unflatten ravel tile Generator default_generator
+get_rng_state set_rng_state seed multinomial bernoulli normal poisson randint_like cdist
 """.split()
 TENSOR_METHODS = """
 nelement numel view_as reshape_as type_as expand_as new_zeros new_ones new_full new_empty new_tensor

@@ -398,3 +398,328 @@ def is_tensor(obj: Any) -> bool:
 def is_floating_point(input: Tensor) -> bool:
     """True for a floating dtype."""
     return input.dtype.kind == "f"
+
+# ----------------------------------------------------------------- more math (the Tensor methods of the same name)
+
+
+def tan(input: Tensor) -> Tensor:
+    """input.tan()."""
+    return input.tan()
+
+
+def sinh(input: Tensor) -> Tensor:
+    """input.sinh()."""
+    return input.sinh()
+
+
+def cosh(input: Tensor) -> Tensor:
+    """input.cosh()."""
+    return input.cosh()
+
+
+def asin(input: Tensor) -> Tensor:
+    """input.asin()."""
+    return input.asin()
+
+
+def acos(input: Tensor) -> Tensor:
+    """input.acos()."""
+    return input.acos()
+
+
+def atan(input: Tensor) -> Tensor:
+    """input.atan()."""
+    return input.atan()
+
+
+def asinh(input: Tensor) -> Tensor:
+    """input.asinh()."""
+    return input.asinh()
+
+
+def acosh(input: Tensor) -> Tensor:
+    """input.acosh()."""
+    return input.acosh()
+
+
+def atanh(input: Tensor) -> Tensor:
+    """input.atanh()."""
+    return input.atanh()
+
+
+def arcsin(input: Tensor) -> Tensor:
+    """input.arcsin()."""
+    return input.arcsin()
+
+
+def arccos(input: Tensor) -> Tensor:
+    """input.arccos()."""
+    return input.arccos()
+
+
+def arctan(input: Tensor) -> Tensor:
+    """input.arctan()."""
+    return input.arctan()
+
+
+def arcsinh(input: Tensor) -> Tensor:
+    """input.arcsinh()."""
+    return input.arcsinh()
+
+
+def arccosh(input: Tensor) -> Tensor:
+    """input.arccosh()."""
+    return input.arccosh()
+
+
+def arctanh(input: Tensor) -> Tensor:
+    """input.arctanh()."""
+    return input.arctanh()
+
+
+def exp2(input: Tensor) -> Tensor:
+    """input.exp2()."""
+    return input.exp2()
+
+
+def expm1(input: Tensor) -> Tensor:
+    """input.expm1()."""
+    return input.expm1()
+
+
+def log1p(input: Tensor) -> Tensor:
+    """input.log1p()."""
+    return input.log1p()
+
+
+def erfc(input: Tensor) -> Tensor:
+    """input.erfc()."""
+    return input.erfc()
+
+
+def erfinv(input: Tensor) -> Tensor:
+    """input.erfinv()."""
+    return input.erfinv()
+
+
+def lgamma(input: Tensor) -> Tensor:
+    """input.lgamma()."""
+    return input.lgamma()
+
+
+def digamma(input: Tensor) -> Tensor:
+    """input.digamma()."""
+    return input.digamma()
+
+
+def sinc(input: Tensor) -> Tensor:
+    """input.sinc()."""
+    return input.sinc()
+
+
+def floor(input: Tensor) -> Tensor:
+    """input.floor()."""
+    return input.floor()
+
+
+def ceil(input: Tensor) -> Tensor:
+    """input.ceil()."""
+    return input.ceil()
+
+
+def trunc(input: Tensor) -> Tensor:
+    """input.trunc()."""
+    return input.trunc()
+
+
+def fix(input: Tensor) -> Tensor:
+    """input.fix()."""
+    return input.fix()
+
+
+def frac(input: Tensor) -> Tensor:
+    """input.frac()."""
+    return input.frac()
+
+
+def sgn(input: Tensor) -> Tensor:
+    """input.sgn()."""
+    return input.sgn()
+
+
+def rad2deg(input: Tensor) -> Tensor:
+    """input.rad2deg()."""
+    return input.rad2deg()
+
+
+def deg2rad(input: Tensor) -> Tensor:
+    """input.deg2rad()."""
+    return input.deg2rad()
+
+
+def reciprocal(input: Tensor) -> Tensor:
+    """input.reciprocal()."""
+    return input.reciprocal()
+
+
+def atan2(input: Tensor, other: Any) -> Tensor:
+    """input.atan2(other)."""
+    return input.atan2(other)
+
+
+def arctan2(input: Tensor, other: Any) -> Tensor:
+    """input.arctan2(other)."""
+    return input.arctan2(other)
+
+
+def logaddexp(input: Tensor, other: Any) -> Tensor:
+    """input.logaddexp(other)."""
+    return input.logaddexp(other)
+
+
+def logaddexp2(input: Tensor, other: Any) -> Tensor:
+    """input.logaddexp2(other)."""
+    return input.logaddexp2(other)
+
+
+def xlogy(input: Tensor, other: Any) -> Tensor:
+    """input.xlogy(other)."""
+    return input.xlogy(other)
+
+
+def hypot(input: Tensor, other: Any) -> Tensor:
+    """input.hypot(other)."""
+    return input.hypot(other)
+
+
+def fmod(input: Tensor, other: Any) -> Tensor:
+    """input.fmod(other)."""
+    return input.fmod(other)
+
+
+def fmax(input: Tensor, other: Any) -> Tensor:
+    """input.fmax(other)."""
+    return input.fmax(other)
+
+
+def fmin(input: Tensor, other: Any) -> Tensor:
+    """input.fmin(other)."""
+    return input.fmin(other)
+
+
+def round(input: Tensor, *, decimals: int = 0) -> Tensor:  # noqa: A001 - PyTorch's name
+    """input rounded half to even, to `decimals` places."""
+    return input.round(decimals=decimals)
+
+
+def nan_to_num(input: Tensor, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+    """NaN, +inf and −inf replaced by finite numbers."""
+    return input.nan_to_num(nan, posinf, neginf)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any) -> Tensor:
+    """input + weight · (end − input)."""
+    return input.lerp(end, weight)
+
+
+def addcmul(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
+    """input + value · tensor1 · tensor2."""
+    return input.addcmul(tensor1, tensor2, value=value)
+
+
+def addcdiv(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: float = 1) -> Tensor:
+    """input + value · tensor1 / tensor2."""
+    return input.addcdiv(tensor1, tensor2, value=value)
+
+
+def polygamma(n: int, input: Tensor) -> Tensor:
+    """ψ⁽ⁿ⁾(input), the n-th derivative of digamma (PyTorch's argument order)."""
+    return input.polygamma(n)
+
+
+# ----------------------------------------------------------------- scans, sorting, order statistics
+
+
+def cumsum(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running sum along dim."""
+    return input.cumsum(dim, dtype=dtype) if dtype is not None else input.cumsum(dim)
+
+
+def cumprod(input: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+    """Running product along dim."""
+    return input.cumprod(dim, dtype=dtype) if dtype is not None else input.cumprod(dim)
+
+
+def cummax(input: Tensor, dim: int) -> Any:
+    """Running maximum along dim: (values, indices)."""
+    return input.cummax(dim)
+
+
+def cummin(input: Tensor, dim: int) -> Any:
+    """Running minimum along dim: (values, indices)."""
+    return input.cummin(dim)
+
+
+def logcumsumexp(input: Tensor, dim: int) -> Tensor:
+    """log Σ_{j≤i} e^{x_j} along dim."""
+    return input.logcumsumexp(dim)
+
+
+def sort(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """(values, indices) sorted along dim."""
+    return input.sort(*args, **kwargs)
+
+
+def argsort(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The indices that sort input along dim."""
+    return input.argsort(*args, **kwargs)
+
+
+def topk(input: Tensor, k: int, *args: Any, **kwargs: Any) -> Any:
+    """(values, indices) of the k largest (or smallest) along dim."""
+    return input.topk(k, *args, **kwargs)
+
+
+def kthvalue(input: Tensor, k: int, *args: Any, **kwargs: Any) -> Any:
+    """(values, indices) of the k-th smallest along dim."""
+    return input.kthvalue(k, *args, **kwargs)
+
+
+def median(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """The lower median (all elements, or (values, indices) along dim)."""
+    return input.median(*args, **kwargs)
+
+
+def nanmean(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The mean of the non-NaN elements."""
+    return input.nanmean(*args, **kwargs)
+
+
+def nansum(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The sum of the non-NaN elements."""
+    return input.nansum(*args, **kwargs)
+
+
+def quantile(input: Tensor, q: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """The q-th quantiles (linear interpolation by default)."""
+    return input.quantile(q, *args, **kwargs)
+
+
+def var_mean(input: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:
+    """(variance, mean), unbiased by default."""
+    return input.var_mean(*args, **kwargs)
+
+
+def std_mean(input: Tensor, *args: Any, **kwargs: Any) -> tuple[Tensor, Tensor]:
+    """(standard deviation, mean), unbiased by default."""
+    return input.std_mean(*args, **kwargs)
+
+
+def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
+    """The number of nonzero elements (over dim)."""
+    return input.count_nonzero(dim)
+
+
+def diff(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+    """The n-th forward difference along dim."""
+    return input.diff(*args, **kwargs)
