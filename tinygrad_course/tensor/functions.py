@@ -324,6 +324,11 @@ def isnan(input: Tensor) -> Tensor:
     return input.isnan()
 
 
+def isinf(input: Tensor) -> Tensor:
+    """Elementwise x is ±inf."""
+    return input.isinf()
+
+
 def isfinite(input: Tensor) -> Tensor:
     """Elementwise x is finite."""
     return input.isfinite()

@@ -767,6 +767,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         """Elementwise test for nan (no gradient)."""
         return Tensor._make(np.isnan(self._array), None)
 
+    def isinf(self) -> Tensor:
+        """Elementwise test for ±inf (no gradient)."""
+        return Tensor._make(np.isinf(self._array), None)
+
     def isfinite(self) -> Tensor:
         """Elementwise test for finite values (no gradient)."""
         return Tensor._make(np.isfinite(self._array), None)
