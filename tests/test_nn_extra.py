@@ -168,3 +168,41 @@ def test_layers_shapes_and_gradcheck():
     assert tc.gradcheck(lambda a: F.group_norm(a, 2), (leaf(img),))
     assert nn.ConvTranspose2d(4, 6, 3, stride=2)(tc.tensor(img.astype(np.float32))).shape == (2, 6, 7, 11)
     assert nn.Bilinear(4, 5, 3)(tc.tensor(X.astype(np.float32)), tc.randn(3, 5)).shape == (3, 3)
+
+
+BOUNDS = np.array([-4.0, -3.0, -1.0, 0.0, 0.5, 1.0, 3.0, 6.0, 7.0])
+
+
+@pytest.mark.parametrize(
+    "fn, expected",
+    [
+        # The hardtanh family masks its gradient with strict inequalities: 0 exactly at the bounds.
+        (F.hardtanh, [0, 0, 0, 1, 1, 0, 0, 0, 0]),
+        (F.relu6, [0, 0, 0, 0, 1, 1, 1, 0, 0]),
+        (F.hardsigmoid, [0, 0, 1 / 6, 1 / 6, 1 / 6, 1 / 6, 0, 0, 0]),
+        # x/3 + 1/2 on the open (−3, 3), then 0 at −3 and 1 at 3.
+        (F.hardswish, [0, 0, 1 / 6, 1 / 2, 2 / 3, 5 / 6, 1, 1, 1]),
+    ],
+)
+def test_hard_activation_gradients_at_the_bounds(fn, expected):
+    x = leaf(BOUNDS)
+    fn(x).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), expected, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["hardtanh", "relu6", "hardsigmoid", "hardswish", "silu", "mish", "elu", "selu", "celu"])
+def test_inplace_activation_writes_input_bumps_version_and_backprops(name):
+    fn = getattr(F, name)
+    a = leaf(X)
+    expected = fn(a.detach()).numpy()
+    x = a * 1.0
+    version = x._version
+    out = fn(x, inplace=True)
+    assert out is x and x._version == version + 1
+    np.testing.assert_allclose(x.detach().numpy(), expected)
+    out.sum().backward()
+    b = leaf(X)
+    fn(b).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy())
+    with pytest.raises(RuntimeError, match="leaf"):
+        fn(leaf(X), inplace=True)

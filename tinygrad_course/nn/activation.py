@@ -132,13 +132,13 @@ class _Elementwise(Module):
     _fn: str = ""
 
     def __init__(self, inplace: bool = False) -> None:
-        """`inplace` is accepted for PyTorch's signature; the result is always a new Tensor."""
+        """inplace=True writes the result into the input and returns it (PyTorch's in-place rules)."""
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
         """The activation applied elementwise."""
-        return getattr(F, self._fn)(input)
+        return getattr(F, self._fn)(input, inplace=self.inplace)
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
@@ -215,7 +215,7 @@ class ELU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """F.elu."""
-        return F.elu(input, self.alpha)
+        return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
@@ -226,7 +226,7 @@ class CELU(ELU):
 
     def forward(self, input: Tensor) -> Tensor:
         """F.celu."""
-        return F.celu(input, self.alpha)
+        return F.celu(input, self.alpha, self.inplace)
 
 
 class Hardtanh(Module):
@@ -243,7 +243,7 @@ class Hardtanh(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """F.hardtanh."""
-        return F.hardtanh(input, self.min_val, self.max_val)
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")

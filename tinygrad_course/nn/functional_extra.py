@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,55 +38,74 @@ def _softplus(x: Tensor) -> Tensor:
 
 
 # ---------------------------------------------------------------------- activations
+def _result(input: Tensor, fn: Any, inplace: bool, name: str = "activation") -> Tensor:
+    """fn(input), or with inplace=True fn(input) written into input, which is returned.
+
+    In place it goes through the Tensor's one in-place mechanism (`_write`, as `relu_` does):
+    the leaf rule, a rebased history whose node reads a copy of the old value, the version bump.
+    """
+    return input._write(f"{name}_", fn) if inplace else fn(input)
+
+
+def _clamp_strict(x: Tensor, lo: float, hi: float) -> Tensor:
+    """clamp(x, lo, hi) whose gradient is 1 only strictly inside (lo, hi), 0 at the bounds.
+
+    PyTorch's hardtanh family masks with strict inequalities (unlike clamp, which passes the
+    gradient at the bounds); matching it keeps a unit sitting exactly on 0 or 6 in step.
+    """
+    inside = (x._array > lo) & (x._array < hi)
+    return x.where(inside, x.detach().clamp(lo, hi))
+
+
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
-    """clamp(x, min_val, max_val)."""
+    """clamp(x, min_val, max_val); ∂/∂x = 1 on (min_val, max_val), 0 elsewhere."""
     if min_val > max_val:
         raise ValueError(f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})")
-    return input.clamp(min_val, max_val)
+    return _result(input, lambda x: _clamp_strict(x, min_val, max_val), inplace, "hardtanh")
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:
-    """min(max(x, 0), 6)."""
-    return input.clamp(0.0, 6.0)
+    """min(max(x, 0), 6); ∂/∂x = 1 on (0, 6), 0 elsewhere."""
+    return _result(input, lambda x: _clamp_strict(x, 0.0, 6.0), inplace, "relu6")
 
 
 def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
-    """relu6(x + 3) / 6: 0 below −3, 1 above 3, linear between."""
-    return (input + 3.0).clamp(0.0, 6.0) / 6.0
+    """relu6(x + 3) / 6: 0 below −3, 1 above 3, linear between (gradient 1/6 on (−3, 3) only)."""
+    return _result(input, lambda x: _clamp_strict(x + 3.0, 0.0, 6.0) / 6.0, inplace, "hardsigmoid")
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
     """x · relu6(x + 3) / 6 (MobileNetV3)."""
-    return input * hardsigmoid(input)
+    # PyTorch's derivative is x/3 + 1/2 on the open (−3, 3), 0 at −3 and 1 at 3: exactly
+    # what the product rule gives with hardsigmoid's strict gradient mask.
+    return _result(input, lambda x: x * hardsigmoid(x), inplace, "hardswish")
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """x · σ(x) (swish)."""
-    return input * input.sigmoid()
+    return _result(input, lambda x: x * x.sigmoid(), inplace, "silu")
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """x · tanh(softplus(x))."""
-    return input * _softplus(input).tanh()
+    return _result(input, lambda x: x * _softplus(x).tanh(), inplace, "mish")
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, else α (eˣ − 1)."""
-    neg = (input.clamp(max=0.0).exp() - 1.0) * alpha
-    return input.where(input._array > 0, neg)
+    return _result(input, lambda x: x.where(x._array > 0, (x.clamp(max=0.0).exp() - 1.0) * alpha), inplace, "elu")
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """scale · elu(x, α) with the self-normalising constants α ≈ 1.6733, scale ≈ 1.0507."""
-    return elu(input, _SELU_ALPHA) * _SELU_SCALE
+    return _result(input, lambda x: elu(x, _SELU_ALPHA) * _SELU_SCALE, inplace, "selu")
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, α (e^(x/α) − 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0")
-    neg = ((input.clamp(max=0.0) / alpha).exp() - 1.0) * alpha
-    return input.where(input._array > 0, neg)
+    return _result(input, lambda x: x.where(x._array > 0, ((x.clamp(max=0.0) / alpha).exp() - 1.0) * alpha), inplace, "celu")
 
 
 def softsign(input: Tensor) -> Tensor:
