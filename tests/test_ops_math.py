@@ -181,3 +181,18 @@ def test_errors_name_the_op() -> None:
         tc.ones(2).polygamma(-1)
     with pytest.raises(TypeError, match="frac"):
         tc.tensor([1, 2]).frac()
+
+
+def test_top_level_remainder_masked_fill_and_tensor_cross():
+    a = np.array([-3.0, -1.5, 2.0, 5.0])
+    b = np.array([2.0, -2.0, 3.0, -4.0])
+    # Python's % semantics: the result takes the divisor's sign.
+    np.testing.assert_array_equal(tc.remainder(tc.tensor(a), tc.tensor(b)).numpy(), [1.0, -1.5, 2.0, -3.0])
+    np.testing.assert_array_equal(tc.remainder(5.0, tc.tensor(b)).numpy(), [1.0, -1.0, 2.0, -3.0])
+    with pytest.raises(TypeError, match="remainder: one of input, other must be a Tensor"):
+        tc.remainder(5.0, 2.0)
+    mask = tc.tensor(np.array([True, False, True, False]))
+    np.testing.assert_array_equal(tc.masked_fill(tc.tensor(a), mask, 0.5).numpy(), [0.5, -1.5, 0.5, 5.0])
+    u, v = tc.tensor([[1.0, 0.0, 0.0]]), tc.tensor([[0.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(u.cross(v).numpy(), [[0.0, 0.0, 1.0]])
+    np.testing.assert_array_equal(u.cross(v, dim=1).numpy(), [[0.0, 0.0, 1.0]])

@@ -602,6 +602,20 @@ def fmod(input: Tensor, other: Any) -> Tensor:
     return input.fmod(other)
 
 
+def remainder(input: Any, other: Any) -> Tensor:
+    """input − other ⌊input / other⌋ (sign of other); input may be a Python number, as in PyTorch."""
+    if isinstance(input, Tensor):
+        return input.remainder(other)
+    if isinstance(other, Tensor):
+        return input % other
+    raise TypeError(f"remainder: one of input, other must be a Tensor, got {type(input).__name__} and {type(other).__name__}")
+
+
+def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:
+    """input.masked_fill(mask, value): value where mask, else input."""
+    return input.masked_fill(mask, value)
+
+
 def fmax(input: Tensor, other: Any) -> Tensor:
     """input.fmax(other)."""
     return input.fmax(other)

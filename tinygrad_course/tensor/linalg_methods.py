@@ -49,6 +49,10 @@ class LinalgMethods:
         """The Kronecker product."""
         return products.kron(self, other)
 
+    def cross(self, other: Tensor, dim: int | None = None) -> Tensor:
+        """a × b of 3-vectors along dim (None: the first dim of size 3)."""
+        return products.cross(self, other, dim)
+
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
         """β·self + α·mat1 @ mat2."""
         return products.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
