@@ -45,6 +45,7 @@ def test_activation_values_and_gradcheck(name):
     fn = getattr(F, name)
     np.testing.assert_allclose(fn(tc.tensor(X)).numpy(), CLOSED[name](X), rtol=1e-12, atol=1e-12)
     assert tc.gradcheck(fn, (leaf(X + 0.01),))
+    assert tc.gradgradcheck(fn, (leaf(X + 0.01),))
 
 
 def test_modules_wrap_the_functions():
@@ -64,6 +65,8 @@ def test_glu_softmin_gumbel():
     e = np.exp(-X)
     np.testing.assert_allclose(F.softmin(tc.tensor(X), 1).numpy(), e / e.sum(1, keepdims=True))
     assert tc.gradcheck(lambda t: F.glu(t, 1), (leaf(X),))
+    assert tc.gradgradcheck(lambda t: F.glu(t, 1), (leaf(X),))
+    assert tc.gradgradcheck(lambda t: F.softmin(t, 1), (leaf(X),))
     tc.manual_seed(0)
     soft = F.gumbel_softmax(tc.tensor(X), tau=0.5)
     np.testing.assert_allclose(soft.numpy().sum(-1), 1.0)
@@ -97,6 +100,7 @@ def test_distances():
     np.testing.assert_allclose(F.cdist(tc.tensor(X), tc.tensor(Y[:2]), 1).numpy(), np.abs(X[:, None] - Y[None, :2]).sum(-1))
     for fn in (F.normalize, lambda a: F.cosine_similarity(a, leaf(Y)), lambda a: F.cdist(a, leaf(Y[:2]), 3)):
         assert tc.gradcheck(fn, (leaf(X),))
+        assert tc.gradgradcheck(fn, (leaf(X),))
 
 
 P = np.abs(Y) + 0.1
@@ -134,6 +138,7 @@ def test_loss_values_and_gradcheck(name):
     fn, ref = LOSSES[name]
     np.testing.assert_allclose(fn(tc.tensor(X)).numpy(), ref(X), rtol=1e-10)
     assert tc.gradcheck(fn, (leaf(X),))
+    assert tc.gradgradcheck(fn, (leaf(X),))
 
 
 def test_loss_modules_and_reductions():
@@ -166,6 +171,10 @@ def test_layers_shapes_and_gradcheck():
     assert tc.gradcheck(lambda a, w: F.conv_transpose2d(a, w, stride=2, padding=1), (leaf(img), w))
     assert tc.gradcheck(lambda a: F.interpolate(a, size=(4, 7), mode="bilinear", align_corners=False), (leaf(img),))
     assert tc.gradcheck(lambda a: F.group_norm(a, 2), (leaf(img),))
+    assert tc.gradgradcheck(lambda a, w: F.conv_transpose2d(a, w, stride=2, padding=1), (leaf(img), w))
+    assert tc.gradgradcheck(lambda a: F.interpolate(a, size=(4, 7), mode="bilinear", align_corners=False), (leaf(img),))
+    assert tc.gradgradcheck(lambda a: F.group_norm(a, 2), (leaf(img),))
+    assert tc.gradgradcheck(lambda a: F.instance_norm(a), (leaf(img),))
     assert nn.ConvTranspose2d(4, 6, 3, stride=2)(tc.tensor(img.astype(np.float32))).shape == (2, 6, 7, 11)
     assert nn.Bilinear(4, 5, 3)(tc.tensor(X.astype(np.float32)), tc.randn(3, 5)).shape == (3, 3)
 

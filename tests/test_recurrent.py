@@ -48,9 +48,14 @@ def test_gradcheck_lstm_and_gru():
     try:
         lstm = nn.LSTM(2, 3, bidirectional=True)
         gru = nn.GRU(2, 3, num_layers=2)
+        rnn = nn.RNN(2, 3, nonlinearity="tanh", batch_first=True)
     finally:
         tc.set_default_dtype(tc.float32)
     x = tc.tensor(np.random.default_rng(0).standard_normal((3, 2, 2)), requires_grad=True)
     assert tc.gradcheck(lambda a: lstm(a)[0], (x,))
     assert tc.gradcheck(lambda a: gru(a)[1], (x,))
-    assert tc.gradcheck(lambda a: nn.functional.relu(a), (x,))
+    assert tc.gradcheck(lambda a: rnn(a)[0], (x,))
+    # Second order too (create_graph through the gates), as the function transforms need.
+    assert tc.gradgradcheck(lambda a: lstm(a)[0], (x,))
+    assert tc.gradgradcheck(lambda a: gru(a)[1], (x,))
+    assert tc.gradgradcheck(lambda a: rnn(a)[1], (x,))
