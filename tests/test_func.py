@@ -228,6 +228,20 @@ def test_laplacian_equals_the_trace_of_the_hessian() -> None:
         func.laplacian(lambda z: z.sum())(x)
 
 
+def test_laplacian_is_differentiable_in_the_parameters_and_plain_under_no_grad() -> None:
+    # f_b = Σᵢ wᵢ x_{b,i}³  ⇒  Δf_b = Σᵢ 6 wᵢ x_{b,i}  ⇒  ∂(Σ_b Δf_b)/∂wᵢ = 6 Σ_b x_{b,i}
+    w = t64([0.5, -1.0, 2.0]).requires_grad_()
+    x = t64(np.array([[0.3, -0.2, 1.0], [1.5, 0.4, -0.7]]))
+    lap = func.laplacian(lambda z: (w * z**3).sum(1))(x)
+    np.testing.assert_allclose(lap.detach().numpy(), 6 * x.numpy() @ w.detach().numpy(), rtol=1e-13)
+    (gw,) = tc.grad(lap.sum(), w)
+    np.testing.assert_allclose(gw.numpy(), 6 * x.numpy().sum(0), rtol=1e-13)
+    with tc.no_grad():
+        plain = func.laplacian(lambda z: (w * z**3).sum(1))(x)
+    assert not plain.requires_grad
+    np.testing.assert_allclose(plain.numpy(), lap.detach().numpy(), rtol=1e-15)
+
+
 def test_grad_with_batched_grad_outputs() -> None:
     x = t64(X).requires_grad_()
     y = x.exp() * x[0]
