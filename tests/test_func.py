@@ -228,6 +228,28 @@ def test_laplacian_equals_the_trace_of_the_hessian() -> None:
         func.laplacian(lambda z: z.sum())(x)
 
 
+def test_grad_is_differentiable_exactly_when_something_outside_requires_grad() -> None:
+    x = t64([0.5, -1.0, 2.0])
+    # Nothing outside requires grad: plain numbers, no graph kept.
+    g = func.grad(lambda z: (z**3).sum())(x)
+    assert not g.requires_grad
+    np.testing.assert_allclose(g.numpy(), 3 * x.numpy() ** 2)
+    # A closure's parameter requires grad: a gradient penalty must reach it, ∂/∂w Σ 2wx = 2x.
+    w = t64([1.0, 2.0, 3.0]).requires_grad_()
+    g = func.grad(lambda z: (w * z**2).sum())(x)
+    assert g.requires_grad
+    (gw,) = tc.grad(g.sum(), w)
+    np.testing.assert_allclose(gw.numpy(), 2 * x.numpy())
+    # The argument itself requires grad: the gradient is differentiable in it (∂/∂x Σ 3x² = 6x).
+    xr = x.clone().requires_grad_()
+    (gx,) = tc.grad(func.grad(lambda z: (z**3).sum())(xr).sum(), xr)
+    np.testing.assert_allclose(gx.numpy(), 6 * x.numpy())
+    # Under no_grad nothing is kept even with a parameter outside; f = z itself has a constant gradient.
+    with tc.no_grad():
+        assert not func.grad(lambda z: (w * z**2).sum())(x).requires_grad
+    assert func.grad(lambda z: z)(t64(2.0)).item() == 1.0
+
+
 def test_laplacian_is_differentiable_in_the_parameters_and_plain_under_no_grad() -> None:
     # f_b = Σᵢ wᵢ x_{b,i}³  ⇒  Δf_b = Σᵢ 6 wᵢ x_{b,i}  ⇒  ∂(Σ_b Δf_b)/∂wᵢ = 6 Σ_b x_{b,i}
     w = t64([0.5, -1.0, 2.0]).requires_grad_()

@@ -19,6 +19,7 @@ import numpy as np
 
 from tinygrad_course.autograd.api import grad as _autograd_grad
 from tinygrad_course.autograd.grad_mode import enable_grad, is_grad_enabled
+from tinygrad_course.autograd.graph import topological_order
 from tinygrad_course.nn.module import Module
 from tinygrad_course.tensor import Tensor, random, stack
 
@@ -86,6 +87,7 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "grad")
+        outer_grad_mode = is_grad_enabled()
         with enable_grad():
             xs = _with_grad_args(args, nums, "grad")
             out, aux = _split_aux(func(*xs, **kwargs), has_aux, "grad")
@@ -94,7 +96,12 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                 raise RuntimeError(f"grad(f)(*args): expected f(*args) to return a scalar Tensor, got {shape}")
             wrt = [leaf for a in nums for leaf in _leaves(xs[a])]
             if out.requires_grad:
-                flat = _autograd_grad(out, wrt, create_graph=True, allow_unused=True)
+                # The gradient must itself be differentiable only if something outside this
+                # call can differentiate it: a tensor the caller made require grad (an outer
+                # transform's input, a closure's parameter). Otherwise building the backward's
+                # own graph would cost about 3× for numbers nobody can differentiate.
+                keep = outer_grad_mode and _reaches_other_leaves(out, wrt)
+                flat = _autograd_grad(out, wrt, create_graph=keep, allow_unused=True)
             else:
                 flat = (None,) * len(wrt)
             flat = [g if g is not None else Tensor._make(np.zeros(w.shape, dtype=w.dtype), None)
@@ -108,6 +115,18 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         return (g, (out, aux)) if has_aux else (g, out)
 
     return wrapper
+
+
+def _reaches_other_leaves(out: Tensor, own: list[Any]) -> bool:
+    """Whether out's graph reaches a leaf that requires grad and is not one of `own`."""
+    if out.grad_fn is None:  # out is a leaf itself: its gradient is a constant
+        return False
+    own_ids = {id(t) for t in own}
+    for node in topological_order([out.grad_fn]):
+        for t in node.parents:
+            if t.grad_fn is None and t.requires_grad and id(t) not in own_ids:
+                return True
+    return False
 
 
 def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False) -> Callable[..., Any]:
