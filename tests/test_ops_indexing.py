@@ -136,7 +136,7 @@ GRAD = [
     ("stacks", lambda x, y: mm.hstack([x, y]) + mm.vstack([x, y]).sum() + mm.dstack([x, y]).sum(), [A[0], A[1]]),
     ("column_stack", lambda x, y: mm.column_stack([x, y]), [A[0], A.T]),
     ("repeat_interleave", lambda x: x.repeat_interleave(t([2, 0, 1, 3]), 1), [A]),
-    ("meshgrid", lambda x, y: mm.meshgrid(x, y)[0] * mm.meshgrid(x, y)[1], [A[0], A[1, :2]]),
+    ("meshgrid", lambda x, y: mm.meshgrid(x, y, indexing="ij")[0] * mm.meshgrid(x, y, indexing="ij")[1], [A[0], A[1, :2]]),
     ("unflatten_tile_ravel", lambda x: x.unflatten(1, (2, 2)).tile(2, 1, 1, 1).ravel(), [A]),
 ]
 
@@ -185,7 +185,7 @@ ERRORS = [
     (lambda: t(A[0]).vsplit(2), RuntimeError, "at least 2 dim"),
     (lambda: t(A).repeat_interleave(t([1, 2])), RuntimeError, "12 counts"),
     (lambda: t(A).unflatten(1, (3, -1)), RuntimeError, "unflatten: dim 1"),
-    (lambda: mm.meshgrid(t(A), t(A[0])), RuntimeError, "0-D or 1-D"),
+    (lambda: mm.meshgrid(t(A), t(A[0]), indexing="ij"), RuntimeError, "0-D or 1-D"),
     (lambda: mm.meshgrid(t(A[0]), indexing="yx"), ValueError, "'ij' or 'xy'"),
     (lambda: t(A).diag_embed(0, 0, 3), IndexError, "out of range"),
     (lambda: t(np.array(1.0)).gather(0, t(np.array(0))), RuntimeError, "at least 1 dim"),
@@ -222,3 +222,11 @@ def test_function_forms_have_pytorchs_names_and_docstrings() -> None:
         assert hasattr(torch, n) and (getattr(mm, n).__doc__ or "").strip(), n
         if hasattr(torch.Tensor, n):
             assert (getattr(tc.Tensor, n).__doc__ or "").strip(), n
+
+
+def test_meshgrid_without_indexing_warns_as_pytorch_and_uses_ij() -> None:
+    with pytest.warns(UserWarning, match="meshgrid: in an upcoming release, it will be required to pass the indexing"):
+        a, b = mm.meshgrid(t(A[0]), t(A[1, :2]))
+    ea, eb = np.meshgrid(A[0], A[1, :2], indexing="ij")
+    np.testing.assert_array_equal(a.numpy(), ea)
+    np.testing.assert_array_equal(b.numpy(), eb)

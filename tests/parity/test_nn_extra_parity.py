@@ -71,6 +71,8 @@ LAYERS = [
     ("RNN_relu_deep_bi", lambda m: m.RNN(4, 6, 2, nonlinearity="relu", bidirectional=True), (5, 3, 4)),
     ("LSTM_bf_bi", lambda m: m.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True), (3, 5, 4)),
     ("LSTM_unbatched", lambda m: m.LSTM(4, 6, 2), (5, 4)),
+    ("LSTM_proj_bi", lambda m: m.LSTM(4, 6, num_layers=2, bidirectional=True, proj_size=3), (5, 3, 4)),
+    ("LSTM_proj_unbatched", lambda m: m.LSTM(4, 6, proj_size=2), (5, 4)),
     ("GRU_deep_bi", lambda m: m.GRU(4, 6, num_layers=3, bidirectional=True), (5, 3, 4)),
     ("GRU_nobias", lambda m: m.GRU(4, 6, bias=False), (5, 3, 4)),
     ("RNNCell", lambda m: m.RNNCell(4, 6), (3, 4)),

@@ -147,10 +147,14 @@ class RNNBase(Module):
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0, dtype: Any = None) -> None:
-        """Create weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k} (and _reverse) in PyTorch's order."""
+        """Create weight_ih_l{k}, weight_hh_l{k}, bias_ih_l{k}, bias_hh_l{k}, weight_hr_l{k} (and _reverse) in PyTorch's order."""
         super().__init__()
-        if proj_size:
-            raise NotImplementedError("proj_size is not supported")
+        if proj_size < 0:
+            raise ValueError(f"{mode}: proj_size should be a positive integer or zero to disable projections, got {proj_size}")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
+        if proj_size >= hidden_size and proj_size:
+            raise ValueError(f"LSTM: proj_size ({proj_size}) has to be smaller than hidden_size ({hidden_size})")
         if not 0 <= dropout <= 1:
             raise ValueError("dropout should be a number in range [0, 1]")
         if num_layers < 1:
@@ -166,15 +170,19 @@ class RNNBase(Module):
         self.proj_size = proj_size
         g = _GATES[mode]
         dirs = 2 if bidirectional else 1
+        # With a projection (LSTM only) the hidden state h is W_hr (o ⊙ tanh c), of size proj_size.
+        out_size = proj_size or hidden_size
         for layer in range(num_layers):
-            size_in = input_size if layer == 0 else hidden_size * dirs
+            size_in = input_size if layer == 0 else out_size * dirs
             for d in range(dirs):
                 sfx = f"_l{layer}" + ("_reverse" if d else "")
                 setattr(self, "weight_ih" + sfx, _param((g * hidden_size, size_in), dtype))
-                setattr(self, "weight_hh" + sfx, _param((g * hidden_size, hidden_size), dtype))
+                setattr(self, "weight_hh" + sfx, _param((g * hidden_size, out_size), dtype))
                 if bias:
                     setattr(self, "bias_ih" + sfx, _param((g * hidden_size,), dtype))
                     setattr(self, "bias_hh" + sfx, _param((g * hidden_size,), dtype))
+                if proj_size:
+                    setattr(self, "weight_hr" + sfx, _param((proj_size, hidden_size), dtype))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -186,10 +194,14 @@ class RNNBase(Module):
     def _weights(self, layer: int, d: int) -> tuple[Any, ...]:
         sfx = f"_l{layer}" + ("_reverse" if d else "")
         get = self.__dict__.get
-        return get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx), get("bias_hh" + sfx)
+        return (get("weight_ih" + sfx), get("weight_hh" + sfx), get("bias_ih" + sfx), get("bias_hh" + sfx),
+                get("weight_hr" + sfx))
 
     def forward(self, input: Tensor, hx: Any = None) -> tuple[Tensor, Any]:
-        """(output, h_n) — for LSTM (output, (h_n, c_n)); output (L, N, D·H), h_n (D·num_layers, N, H)."""
+        """(output, h_n) — for LSTM (output, (h_n, c_n)); output (L, N, D·H_out), h_n (D·num_layers, N, H_out).
+
+        H_out is proj_size when set (c_n keeps hidden_size), else hidden_size.
+        """
         lstm = self.mode == "LSTM"
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ValueError(f"{type(self).__name__}: expected input with {self.input_size} features in its last dim "
@@ -203,24 +215,27 @@ class RNNBase(Module):
             input = input.transpose(0, 1)
         seq, n = input.shape[:2]
         dirs = 2 if self.bidirectional else 1
-        zeros = Tensor._make(np.zeros((self.num_layers * dirs, n, self.hidden_size), dtype=input.dtype), None)
+        out_size = self.proj_size or self.hidden_size
+        want_h = (self.num_layers * dirs, n, out_size)
+        want_c = (self.num_layers * dirs, n, self.hidden_size)
         if hx is None:
-            h0, c0 = zeros, zeros
+            h0 = Tensor._make(np.zeros(want_h, dtype=input.dtype), None)
+            c0 = Tensor._make(np.zeros(want_c, dtype=input.dtype), None) if lstm else None
         elif lstm:
             h0, c0 = hx
         else:
             h0, c0 = hx, None
-        want = (self.num_layers * dirs, n, self.hidden_size)
-        for t in ((h0,) if c0 is None else (h0, c0)):
-            if t.shape != want:
-                raise ValueError(f"{type(self).__name__}: expected hidden size {want}, got {t.shape}")
+        if h0.shape != want_h:
+            raise ValueError(f"{type(self).__name__}: expected hidden size {want_h}, got {h0.shape}")
+        if c0 is not None and c0.shape != want_c:
+            raise ValueError(f"{type(self).__name__}: expected cell size {want_c}, got {c0.shape}")
         layer_input = input
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outs = []
             for d in range(dirs):
                 k = layer * dirs + d
-                w_ih, w_hh, b_ih, b_hh = self._weights(layer, d)
+                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, d)
                 h = h0[k]
                 c = c0[k] if lstm else None
                 steps = range(seq - 1, -1, -1) if d else range(seq)
@@ -229,6 +244,8 @@ class RNNBase(Module):
                     x = layer_input[t]
                     if lstm:
                         h, c = _lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh)
+                        if w_hr is not None:
+                            h = h @ w_hr.T
                     elif self.mode == "GRU":
                         h = _gru_step(x, h, w_ih, w_hh, b_ih, b_hh)
                     else:
@@ -264,6 +281,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
@@ -288,7 +307,7 @@ class LSTM(RNNBase):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
                  dtype: Any = None) -> None:
-        """PyTorch's signature (proj_size must be 0)."""
+        """PyTorch's signature; proj_size > 0 projects h to that size with weight_hr_l{k}."""
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, dtype)
 

@@ -6,6 +6,7 @@ short composition of them.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -847,8 +848,12 @@ def column_stack(tensors: Sequence[Tensor]) -> Tensor:
     return cat([t.reshape(t.numel(), 1) if t.ndim <= 1 else t for t in ts], 1)
 
 
-def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids of 1-D tensors: output k varies along dim k ("ij"); "xy" swaps the first two dims."""
+    if indexing is None:  # PyTorch's default, with PyTorch's warning that it will become required
+        warnings.warn("meshgrid: in an upcoming release, it will be required to pass the indexing argument "
+                      "('ij' is used now, as PyTorch does)", UserWarning, stacklevel=2)
+        indexing = "ij"
     ts = list(tensors[0]) if len(tensors) == 1 and not isinstance(tensors[0], MovementMethods) else list(tensors)
     ts = _tensor_list(ts, "meshgrid")
     if indexing not in ("ij", "xy"):
