@@ -16,6 +16,16 @@ from tinygrad_course.tensor import Tensor, dtypes, pad
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
+
+def _reset_conv_parameters(weight: Parameter, bias: Parameter | None) -> None:
+    """PyTorch's conv default: W Kaiming-uniform (a = √5), b ~ U(±1/√fan_in), fan_in = weight.shape[1] · kh · kw."""
+    # weight.shape[1] is in/groups for Conv2d and out/groups for ConvTranspose2d: PyTorch's rule for both.
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        fan_in = weight.shape[1] * weight.shape[2] * weight.shape[3]
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
+
 class Conv2d(Module):
     """2-D convolution layer (cross-correlation, as in PyTorch): weight (out, in/groups, kh, kw), bias (out,).
 
@@ -57,11 +67,7 @@ class Conv2d(Module):
 
     def reset_parameters(self) -> None:
         """Draw W and b again from PyTorch's default distributions."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_conv_parameters(self.weight, self.bias)
 
     def forward(self, input: Tensor) -> Tensor:
         """F.conv2d with this layer's weight, bias and settings; input (N, C_in, H, W) or (C_in, H, W)."""
@@ -175,11 +181,7 @@ class ConvTranspose2d(Module):
 
     def reset_parameters(self) -> None:
         """PyTorch's default: Kaiming-uniform (a = √5) with fan_in = out/groups · kh · kw, bias U(±1/√fan_in)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * self.kernel_size[0] * self.kernel_size[1]
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+        _reset_conv_parameters(self.weight, self.bias)
 
     def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
         """F.conv_transpose2d with this layer's settings (output_size picks output_padding, as in PyTorch)."""
