@@ -38,6 +38,21 @@ def register_tensor_type(cls: type) -> None:
     Tensor = cls
 
 
+def _no_batching(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return None
+
+
+# Inside vmap, an op on batched inputs runs by the op's batching rule: func/batching.py sets
+# this (returning None when no input is batched). Only looked at while a vmap is running.
+batched_apply: Callable[[type, tuple[Any, ...], dict[str, Any]], Any] = _no_batching
+
+
+def register_batching(fn: Callable[[type, tuple[Any, ...], dict[str, Any]], Any]) -> None:
+    """Install vmap's dispatcher (called once, by tinygrad_course.func.batching)."""
+    global batched_apply
+    batched_apply = fn
+
+
 class Function:
     """Base class of a differentiable op you write yourself, in PyTorch's form; also the graph node.
 
@@ -185,6 +200,10 @@ class Primitive(Function):
         inference) no node is made: forward gets its context (it may save into it, which is
         then simply dropped) and the output Tensor is filled in directly.
         """
+        if mode.vmap_depth:
+            out = batched_apply(cls, inputs, kwargs)
+            if out is not None:
+                return out
         ctx = _new_object(cls)
         n = len(inputs)
         if not mode.grad_enabled:
@@ -292,6 +311,10 @@ def apply_function(cls: type[Function], args: tuple[Any, ...]) -> Any:
     """
     if cls.array_backward:
         raise TypeError(f"{cls.__name__}: array_backward is for Primitive subclasses (forward on numpy arrays)")
+    if mode.vmap_depth:
+        out = batched_apply(cls, args, {})
+        if out is not None:
+            return out
     ctx = cls()
     ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
     previous, mode.grad_enabled = mode.grad_enabled, False

@@ -23,6 +23,8 @@ class Mode(threading.local):
         grad_enabled: new ops record a graph (False inside `no_grad()` and in a plain backward).
         anomaly: set by `detect_anomaly()`: ops remember where they were made, backward checks for nan/inf.
         recorder: set by `record_backward()`: called with each node the engine processes.
+        vmap_depth: how many vmaps are running batched (ops then look for batched inputs).
+        vmap_sizes: the batch size of each active vmap level.
     """
 
     def __init__(self) -> None:
@@ -31,6 +33,8 @@ class Mode(threading.local):
         self.grad_enabled = True
         self.anomaly = False
         self.recorder: Callable[..., None] | None = None
+        self.vmap_depth = 0
+        self.vmap_sizes: dict[int, int] = {}
 
 
 mode = Mode()

@@ -30,6 +30,10 @@ from tinygrad_course.autograd.graph import run_hooks, sum_to_shape, topological_
 
 def apply(cls: type[Primitive], *inputs: Any, **kwargs: Any) -> Any:
     """z = cls(inputs): forward on the arrays; in grad mode the node ctx is recorded as z.grad_fn."""
+    if mode.vmap_depth:  # inside vmap: batched inputs go to the op's batching rule
+        out = function.batched_apply(cls, inputs, kwargs)
+        if out is not None:
+            return out
     ctx = cls()
     ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
     try:

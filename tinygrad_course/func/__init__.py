@@ -4,9 +4,9 @@
 ``jacrev(jacrev(f))``, ``vmap(grad(f))``, ``vmap(vmap(f))``. Every transform is built on the
 autograd engine (`tc.grad` with create_graph, so that the result can be differentiated again).
 
-`vmap` here maps the function over the batch dim sample by sample and stacks the results:
-correct for every op, including nested vmap and vmap of other transforms, but not yet
-vectorised by per-op batching rules (see docs/function-transforms.md).
+`vmap` (vmap.py) runs the function once on the whole batch by per-op batching rules
+(batching.py), so that ``vmap(grad(f))`` is vectorised end to end; inside it, `grad` gives
+each sample its own gradient (see docs/function-transforms.md).
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.autograd.api import grad as _autograd_grad
-from tinygrad_course.autograd.grad_mode import enable_grad, is_grad_enabled
+from tinygrad_course.autograd.grad_mode import enable_grad, is_grad_enabled, mode
 from tinygrad_course.autograd.graph import topological_order
+from tinygrad_course.func.batching import spread
+from tinygrad_course.func.vmap import vmap
 from tinygrad_course.nn.module import Module
-from tinygrad_course.tensor import Tensor, random, stack
+from tinygrad_course.tensor import Tensor, stack
+from tinygrad_course.tensor.batched import BatchedTensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "laplacian",
            "stack_module_state", "vjp", "vmap"]
@@ -37,24 +40,33 @@ def _argnums(argnums: int | tuple[int, ...], n: int, op: str) -> tuple[int, ...]
     return tuple(a % n for a in nums)
 
 
-def _with_grad_args(args: tuple[Any, ...], nums: tuple[int, ...], op: str) -> list[Any]:
+def _with_grad_args(args: tuple[Any, ...], nums: tuple[int, ...], op: str, fresh: list[Any] | None = None) -> list[Any]:
     """The arguments, those at `nums` made differentiable (joined to their graph if they have one).
 
     An argument may be a Tensor or a dict of Tensors (e.g. a module's parameters for
-    `functional_call`); its gradient then has the same structure.
+    `functional_call`); its gradient then has the same structure. The new leaves made for
+    arguments that did not require grad are appended to `fresh`.
     """
     args = list(args)
     for a in nums:
-        args[a] = _map_leaves(args[a], lambda t, where, a=a: _differentiable(t, f"{op}: argument {a}{where}"))
+        args[a] = _map_leaves(args[a], lambda t, where, a=a: _differentiable(t, f"{op}: argument {a}{where}", fresh))
     return args
 
 
-def _differentiable(t: Any, what: str) -> Any:
+def _differentiable(t: Any, what: str, fresh: list[Any] | None = None) -> Any:
     if not isinstance(t, Tensor):
         raise TypeError(f"{what} must be a Tensor to differentiate with respect to it, got {type(t).__name__}")
     if t.dtype.kind != "f":
         raise TypeError(f"{what} must be a floating tensor, got dtype {t.dtype}")
-    return t * 1.0 if t.requires_grad else t.detach().requires_grad_()
+    if t.requires_grad:
+        d = t * 1.0
+    else:
+        d = t.detach().requires_grad_()
+        if fresh is not None:
+            fresh.append(d._inner if isinstance(d, BatchedTensor) else d)
+    # Inside vmap every sample gets its own copy, so that each gets its own gradient
+    # (per-sample gradients of parameters shared by the batch).
+    return spread(d) if mode.vmap_depth else d
 
 
 def _map_leaves(obj: Any, fn: Callable[[Any, str], Any]) -> Any:
@@ -89,23 +101,14 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         nums = _argnums(argnums, len(args), "grad")
         outer_grad_mode = is_grad_enabled()
         with enable_grad():
-            xs = _with_grad_args(args, nums, "grad")
+            fresh: list[Any] = []
+            xs = _with_grad_args(args, nums, "grad", fresh)
             out, aux = _split_aux(func(*xs, **kwargs), has_aux, "grad")
             if not isinstance(out, Tensor) or out.numel() != 1:
                 shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
                 raise RuntimeError(f"grad(f)(*args): expected f(*args) to return a scalar Tensor, got {shape}")
             wrt = [leaf for a in nums for leaf in _leaves(xs[a])]
-            if out.requires_grad:
-                # The gradient must itself be differentiable only if something outside this
-                # call can differentiate it: a tensor the caller made require grad (an outer
-                # transform's input, a closure's parameter). Otherwise building the backward's
-                # own graph would cost about 3× for numbers nobody can differentiate.
-                keep = outer_grad_mode and _reaches_other_leaves(out, wrt)
-                flat = _autograd_grad(out, wrt, create_graph=keep, allow_unused=True)
-            else:
-                flat = (None,) * len(wrt)
-            flat = [g if g is not None else Tensor._make(np.zeros(w.shape, dtype=w.dtype), None)
-                    for g, w in zip(flat, wrt)]
+            flat = _gradients(out, wrt, fresh, outer_grad_mode)
             gs, start = [], 0
             for a in nums:  # back into each argument's structure
                 n = len(_leaves(xs[a]))
@@ -115,6 +118,29 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         return (g, (out, aux)) if has_aux else (g, out)
 
     return wrapper
+
+
+def _gradients(out: Tensor, wrt: list[Any], fresh: list[Any], outer_grad_mode: bool) -> list[Any]:
+    """∂out/∂w for each w (zeros where out does not depend on w), batched like w inside vmap.
+
+    Inside vmap the graph is built on the physical (batch-first) tensors: the gradient of the
+    physical output, seeded with ones, w.r.t. each physical input is every sample's gradient.
+    """
+    phys_out = out._inner if isinstance(out, BatchedTensor) else out
+    phys_wrt = [w._inner if isinstance(w, BatchedTensor) else w for w in wrt]
+    if out.requires_grad:
+        # The gradient must itself be differentiable only if something outside this call can
+        # differentiate it: a tensor the caller made require grad (an outer transform's input,
+        # a closure's parameter). Otherwise building the backward's own graph would cost about
+        # 3× for numbers nobody can differentiate.
+        keep = outer_grad_mode and _reaches_other_leaves(phys_out, phys_wrt + fresh)
+        seed = Tensor._make(np.ones(phys_out.shape, dtype=phys_out.dtype), None) if phys_out is not out else None
+        flat = _autograd_grad(phys_out, phys_wrt, seed, create_graph=keep, allow_unused=True)
+    else:
+        flat = (None,) * len(wrt)
+    return [Tensor._make(np.zeros(w.shape, dtype=w.dtype), None) if g is None
+            else BatchedTensor(g, w._levels) if isinstance(w, BatchedTensor) else g
+            for g, w in zip(flat, wrt)]
 
 
 def _reaches_other_leaves(out: Tensor, own: list[Any]) -> bool:
@@ -323,69 +349,3 @@ def stack_module_state(models: list[Module]) -> tuple[dict[str, Any], dict[str, 
     bufs = [dict(m.named_buffers()) for m in models]
     buffers = {k: stack([b[k] for b in bufs]) for k in bufs[0]}
     return params, buffers
-
-
-def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error",
-         *, chunk_size: int | None = None) -> Callable[..., Any]:
-    """func mapped over a batch dim of its inputs: vmap(f)(x)[b] = f(x[b]); in_dims/out_dims as PyTorch.
-
-    `in_dims` is an int (every Tensor argument), None (not mapped), or a tuple with one entry per
-    argument; `out_dims` the same for the outputs. ``randomness='error'`` refuses random ops
-    inside, 'different' draws independently per sample, 'same' draws once for the batch.
-    """
-    if randomness not in ("error", "different", "same"):
-        raise ValueError(f"vmap: randomness must be 'error', 'different' or 'same', got {randomness!r}")
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
-        if len(dims) != len(args):
-            raise ValueError(
-                f"vmap(f, in_dims={in_dims!r})(*args): in_dims has {len(dims)} entries for {len(args)} positional arguments"
-            )
-        size = None
-        for k, (a, d) in enumerate(zip(args, dims)):
-            if d is None:
-                continue
-            if not isinstance(a, Tensor):
-                raise ValueError(f"vmap: in_dims={d} for argument {k}, which is a {type(a).__name__}, not a Tensor; use None")
-            if not -a.ndim <= d < max(a.ndim, 1) or a.ndim == 0:
-                raise ValueError(f"vmap: in_dims={d} is out of range for argument {k} of shape {tuple(a.shape)}")
-            n = a.shape[d]
-            if size is not None and n != size:
-                raise ValueError(f"vmap: expected all mapped inputs to have the same size along their in_dims; "
-                                 f"argument {k} has {n}, an earlier one {size}")
-            size = n
-        if size is None:
-            raise ValueError("vmap: at least one argument must be mapped (in_dims not all None)")
-        if randomness == "same":
-            state = random.generator().bit_generator.state
-        results = []
-        for b in range(size):
-            sample = [a if d is None else _select(a, d, b) for a, d in zip(args, dims)]
-            if randomness == "same":
-                random.generator().bit_generator.state = state
-            with random.forbidden(randomness == "error", "vmap(randomness='error')"):
-                results.append(func(*sample, **kwargs))
-        first = results[0]
-        if isinstance(first, dict):
-            return {k: _stack_at([r[k] for r in results], out_dims) for k in first}
-        if isinstance(first, tuple):
-            outs = out_dims if isinstance(out_dims, tuple) else (out_dims,) * len(first)
-            return tuple(_stack_at([r[k] for r in results], outs[k]) for k in range(len(first)))
-        return _stack_at(results, out_dims)
-
-    return wrapper
-
-
-def _select(t: Tensor, dim: int, b: int) -> Tensor:
-    index = (slice(None),) * (dim % t.ndim) + (b,)
-    return t[index]
-
-
-def _stack_at(parts: list[Any], dim: Any) -> Any:
-    if not isinstance(parts[0], Tensor):
-        raise ValueError(f"vmap: func must return Tensors (or tuples of them), got {type(parts[0]).__name__}")
-    if dim is None:  # an output declared unbatched: the same for every sample
-        return parts[0]
-    return stack(parts, dim)

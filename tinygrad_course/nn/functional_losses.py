@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_course.nn.batched_losses import batched_class_loss
 from tinygrad_course.ops import fused
 from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor.batched import BatchedTensor
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -191,6 +193,9 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, i
     (softmax minus one-hot for plain targets, eq. 1 of the lecture).
     """
     check_reduction("cross_entropy", reduction)
+    if isinstance(input, BatchedTensor) or isinstance(target, BatchedTensor):  # inside vmap
+        return batched_class_loss(cross_entropy, input, target, weight, ignore_index, reduction,
+                                  label_smoothing=label_smoothing)
     z, q, labels, total, batch = _class_targets("cross_entropy", input, target, weight, ignore_index, label_smoothing, True)
     out = fused.SoftmaxCrossEntropy.apply(z, q=q, labels=labels, scale=_divisor(reduction, total))
     return out.reshape(batch) if reduction == "none" else out
@@ -200,6 +205,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: ℓᵢ = −w_yᵢ xᵢ,yᵢ for log-probabilities x (e.g. from log_softmax)."""
     check_reduction("nll_loss", reduction)
+    if isinstance(input, BatchedTensor) or isinstance(target, BatchedTensor):  # inside vmap
+        return batched_class_loss(nll_loss, input, target, weight, ignore_index, reduction)
     x, q, labels, total, batch = _class_targets("nll_loss", input, target, weight, ignore_index, 0.0, False)
     if q is None:
         q = np.zeros(x.shape, dtype=x.dtype)

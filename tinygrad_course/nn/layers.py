@@ -64,6 +64,8 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         """z = x Wᵀ + b over the last dim of x (…, in_features)."""
+        if type(input) is not Tensor and isinstance(input, Tensor):  # a Parameter, or a batched tensor in vmap
+            return F.linear(input, self.weight, self.bias)
         try:
             data = input._array
         except AttributeError:

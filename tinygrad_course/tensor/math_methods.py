@@ -274,7 +274,7 @@ class MathMethods:
         return self._binary(Hypot, other, floating=True)
 
     def _step(self, fn: Any) -> Tensor:
-        if self._array.dtype.kind in "biu":  # integers are already whole: a copy, as PyTorch
+        if self.dtype.kind in "biu":  # integers are already whole: a copy, as PyTorch
             return self._make(self._array.copy(), None)
         return Step.apply(self, fn=fn)
 
@@ -298,8 +298,8 @@ class MathMethods:
             raise TypeError(f"round: decimals must be an int, got {decimals!r}")
         if decimals == 0:
             return self._step(np.round)
-        if self._array.dtype.kind in "biu":
-            raise TypeError(f"round: decimals={decimals} needs a floating tensor, got dtype {self._array.dtype}")
+        if self.dtype.kind in "biu":
+            raise TypeError(f"round: decimals={decimals} needs a floating tensor, got dtype {self.dtype}")
         scale = 10.0 ** abs(decimals)
         if decimals > 0:  # PyTorch's order: round(x · 10ᵈ) / 10ᵈ
             return Step.apply(self, fn=lambda a: (np.round(a * scale) / scale).astype(a.dtype, copy=False))
@@ -307,14 +307,14 @@ class MathMethods:
 
     def frac(self) -> Tensor:
         """x − trunc(x) (the sign of x); ∂/∂x = 1."""
-        if self._array.dtype.kind != "f":
-            raise TypeError(f"frac: needs a floating tensor, got dtype {self._array.dtype} (as PyTorch)")
+        if self.dtype.kind != "f":
+            raise TypeError(f"frac: needs a floating tensor, got dtype {self.dtype} (as PyTorch)")
         with np.errstate(invalid="ignore"):  # frac(±∞) is NaN
             return self - self.trunc()
 
     def sgn(self) -> Tensor:
         """−1, 0 or +1 by the sign (0 for NaN, as PyTorch; sign for real tensors); gradient 0."""
-        if self._array.dtype == np.bool_:
+        if self.dtype == np.bool_:
             return self._make(self._array.copy(), None)
         return Step.apply(self, fn=lambda a: np.nan_to_num(np.sign(a), nan=0.0, posinf=np.inf, neginf=-np.inf))
 
@@ -332,7 +332,7 @@ class MathMethods:
 
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
         """NaN → `nan`, +∞ → `posinf`, −∞ → `neginf` (default: the dtype's largest/smallest); gradient 0 there."""
-        if self._array.dtype.kind != "f":
+        if self.dtype.kind != "f":
             return self._make(self._array.copy(), None)
         return NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
 
@@ -370,7 +370,7 @@ class MathMethods:
 
     def _floating(self, name: str) -> Tensor:
         # PyTorch computes exp/log/... of an integer tensor in the default float dtype.
-        return self if self._array.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        return self if self.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:

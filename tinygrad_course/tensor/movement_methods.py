@@ -6,6 +6,7 @@ short composition of them.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -592,11 +593,11 @@ def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _infer_shape(shape: tuple[int, ...], target: tuple[int, ...]) -> tuple[int, ...]:
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)  # Python ints: exact, and ~20x faster than np.prod on a short tuple
     unknown = [k for k, n in enumerate(target) if n == -1]
     if len(unknown) > 1 or any(n < -1 for n in target):
         raise ValueError(f"invalid shape {target}: at most one -1 and no other negative sizes")
-    known = int(np.prod([n for n in target if n != -1], dtype=np.int64))
+    known = math.prod([n for n in target if n != -1])
     if unknown:
         if known == 0 or size % known:
             raise ValueError(f"cannot reshape tensor of shape {shape} ({size} elements) into shape {target}")

@@ -210,7 +210,7 @@ class ReduceMethods:
             return self.to(dtype).cumprod(d)
         if self.ndim == 0:
             return self._on_1d(lambda t: t.cumprod(0))
-        x = self.long() if self._array.dtype.kind in "biu" and self._array.dtype != np.int64 else self
+        x = self.long() if self.dtype.kind in "biu" and self.dtype != np.int64 else self
         return Cumprod.apply(x, axis=d)
 
     def logcumsumexp(self, dim: int) -> Tensor:
@@ -353,7 +353,7 @@ class ReduceMethods:
         if dim is None:
             a = self._array.reshape(-1)
             if a.size == 0:
-                return self._make(np.asarray(np.nan, dtype=self._array.dtype), None) if a.dtype.kind == "f" else self.sum()
+                return self._make(np.asarray(np.nan, dtype=self.dtype), None) if a.dtype.kind == "f" else self.sum()
             nans = np.isnan(a) if a.dtype.kind == "f" else np.zeros(a.shape, bool)
             value = a[nans][0] if nans.any() else np.sort(a, kind="stable")[(a.size - 1) // 2]
             return SpreadOverTies.apply(self, value=value)
@@ -379,8 +379,8 @@ class ReduceMethods:
         (linear, lower, higher, nearest or midpoint); a tensor q of shape (m,) adds a first dim of size m."""
         if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
             raise ValueError(f"quantile: interpolation must be linear, lower, higher, nearest or midpoint, got {interpolation!r}")
-        if self._array.dtype.kind != "f":
-            raise TypeError(f"quantile: the input must be a floating tensor, got dtype {self._array.dtype}")
+        if self.dtype.kind != "f":
+            raise TypeError(f"quantile: the input must be a floating tensor, got dtype {self.dtype}")
         qa = np.asarray(q._array if isinstance(q, ReduceMethods) else q, dtype=np.float64)
         if qa.ndim > 1:
             raise ValueError(f"quantile: q must be a number or a 0-d or 1-d tensor, got shape {qa.shape}")
@@ -420,17 +420,17 @@ class ReduceMethods:
     def nansum(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """Σ over dim treating NaN as 0; gradient 0 at the NaNs."""
         x = self if dtype is None else self.to(dtype)
-        if x._array.dtype.kind == "f":
+        if x.dtype.kind == "f":
             x = x.where(~np.isnan(x._array), 0.0)
         return x.sum(dim, keepdim)
 
     def nanmean(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """The mean over dim of the elements that are not NaN (NaN where all are)."""
         x = self if dtype is None else self.to(dtype)
-        if x._array.dtype.kind != "f":
-            raise TypeError(f"nanmean: expected a floating tensor, got dtype {x._array.dtype} (as PyTorch)")
+        if x.dtype.kind != "f":
+            raise TypeError(f"nanmean: expected a floating tensor, got dtype {x.dtype} (as PyTorch)")
         dims = x._dims(dim, None, "nanmean")
-        count = np.sum(~np.isnan(x._array), axis=dims, keepdims=keepdim).astype(x._array.dtype)
+        count = np.sum(~np.isnan(x._array), axis=dims, keepdims=keepdim).astype(x.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             return x.nansum(dims, keepdim) / count
 
