@@ -271,3 +271,51 @@ def test_grad_with_batched_grad_outputs() -> None:
     np.testing.assert_allclose(jac.numpy(), numeric_jacobian(lambda a: np.exp(a) * a[0], X), rtol=1e-7)
     with pytest.raises(RuntimeError, match="is_grads_batched=True needs grad_outputs"):
         tc.grad(y, x, is_grads_batched=True)
+
+
+LAPLACIAN_CASES = {
+    "tanh MLP": lambda m: (lambda v: m(v).squeeze(-1)),
+    "softplus and sigmoid": lambda m: (lambda v: (tc.nn.functional.softplus(v) * v.sigmoid()).sum(1) * m(v).squeeze(-1)),
+    "quotient and powers": lambda m: (
+        lambda v: (v.sin() * v.exp()).sum(-1) / (1 + (m(v) ** 2).sum(-1)) + (v ** 3).mean(1)),
+    "relu, where and cos": lambda m: (lambda v: (v.relu() ** 2 + v.cos() - v.tanh() * v).sum(-1) - m(v).exp().squeeze(-1)),
+}
+
+
+@pytest.mark.parametrize("name", list(LAPLACIAN_CASES))
+def test_forward_laplacian_equals_the_hessian_trace_and_uses_the_forward_rules(name: str) -> None:
+    """The forward Laplacian (no fallback) gives tr ∂²f/∂x² per sample, in value and in its parameter gradients."""
+    import sys
+
+    rules = sys.modules["tinygrad_course.func.laplacian_forward"]
+    tc.manual_seed(0)
+    model = tc.nn.Sequential(tc.nn.Linear(3, 6), tc.nn.Tanh(), tc.nn.Linear(6, 6), tc.nn.Softplus(), tc.nn.Linear(6, 1)).double()
+    f = LAPLACIAN_CASES[name](model)
+    x = t64(np.random.default_rng(1).standard_normal((4, 3)))
+    with tc.enable_grad():  # the forward rules cover every op of these functions
+        v = x.detach().requires_grad_()
+        assert rules.forward_laplacian(v, f(v), False) is not None
+    lap = func.laplacian(f)(x)
+    hess = [AF.hessian(lambda r: f(r.unsqueeze(0)).sum(), x[b]).numpy() for b in range(4)]
+    np.testing.assert_allclose(lap.detach().numpy(), [np.trace(h) for h in hess], rtol=1e-10, atol=1e-12)
+    params = list(model.parameters())
+
+    def double_backward() -> tc.Tensor:
+        z = x.detach().requires_grad_()
+        (g,) = tc.grad(f(z).sum(), z, create_graph=True)
+        return sum(tc.grad(g[:, i].sum(), z, create_graph=True)[0][:, i] for i in range(3))
+
+    got = tc.grad(lap.sum(), params, allow_unused=True)
+    want = tc.grad(double_backward().sum(), params, allow_unused=True)
+    for a, b in zip(got, want):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_laplacian_falls_back_to_double_backward_for_ops_without_a_forward_rule() -> None:
+    """erf has no forward-Laplacian rule: the double-backward path gives Δ Σ erf(x) = Σ −4x/√π e^{−x²}."""
+    x = t64(np.random.default_rng(2).standard_normal((5, 3)))
+    lap = func.laplacian(lambda v: v.erf().sum(1))(x)
+    want = (-4 * x.numpy() / np.sqrt(np.pi) * np.exp(-x.numpy() ** 2)).sum(1)
+    np.testing.assert_allclose(lap.numpy(), want, rtol=1e-12)
