@@ -278,6 +278,8 @@ LAPLACIAN_CASES = {
     "softplus and sigmoid": lambda m: (lambda v: (tc.nn.functional.softplus(v) * v.sigmoid()).sum(1) * m(v).squeeze(-1)),
     "quotient and powers": lambda m: (
         lambda v: (v.sin() * v.exp()).sum(-1) / (1 + (m(v) ** 2).sum(-1)) + (v ** 3).mean(1)),
+    "a reshape's view beside its source": lambda m: (
+        lambda v: (lambda y: (y.sin() * y.reshape(v.shape).cos()).sum(1) + m(v).squeeze(-1))(v * 3.0)),
     "relu, where and cos": lambda m: (lambda v: (v.relu() ** 2 + v.cos() - v.tanh() * v).sum(-1) - m(v).exp().squeeze(-1)),
 }
 
@@ -295,7 +297,11 @@ def test_forward_laplacian_equals_the_hessian_trace_and_uses_the_forward_rules(n
     with tc.enable_grad():  # the forward rules cover every op of these functions
         v = x.detach().requires_grad_()
         assert rules.forward_laplacian(v, f(v), False) is not None
+    with tc.no_grad():  # values only, on arrays (twice: the second call reuses the first one's J arrays)
+        values = [func.laplacian(f)(x).numpy() for _ in range(2)]
     lap = func.laplacian(f)(x)
+    np.testing.assert_allclose(values[0], lap.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(values[1], lap.detach().numpy(), rtol=1e-12, atol=1e-12)
     hess = [AF.hessian(lambda r: f(r.unsqueeze(0)).sum(), x[b]).numpy() for b in range(4)]
     np.testing.assert_allclose(lap.detach().numpy(), [np.trace(h) for h in hess], rtol=1e-10, atol=1e-12)
     params = list(model.parameters())
@@ -319,3 +325,41 @@ def test_laplacian_falls_back_to_double_backward_for_ops_without_a_forward_rule(
     lap = func.laplacian(lambda v: v.erf().sum(1))(x)
     want = (-4 * x.numpy() / np.sqrt(np.pi) * np.exp(-x.numpy() ** 2)).sum(1)
     np.testing.assert_allclose(lap.numpy(), want, rtol=1e-12)
+
+
+def test_vectorized_jacobian_and_hessian_equal_the_row_by_row_ones() -> None:
+    """vectorize=True (rows by vmap, no fallback warning) gives the same Jacobians and Hessians, tuples included."""
+    import warnings
+
+    rng = np.random.default_rng(4)
+    x = t64(rng.standard_normal(6))
+    a = t64(rng.standard_normal((6, 6)))
+
+    def energy6(p):
+        return p @ a @ p + p.cos().sum() + 0.1 * (p ** 4).sum()
+
+    def pair(u, v):
+        return u * v.sum(), (u ** 2).sum() * v
+
+    def mixed(u, v):
+        return (u * v).sum() * u.sin().sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h_vec = AF.hessian(energy6, x, vectorize=True)
+        j_vec = AF.jacobian(pair, (x[:3], x[3:]), vectorize=True)
+        hm_vec = AF.hessian(mixed, (x[:3], x[3:]), vectorize=True)
+    np.testing.assert_allclose(h_vec.numpy(), AF.hessian(energy6, x).numpy(), rtol=1e-12, atol=1e-12)
+    want = a.numpy() + a.numpy().T - np.diag(np.cos(x.numpy())) + np.diag(1.2 * x.numpy() ** 2)
+    np.testing.assert_allclose(h_vec.numpy(), want, rtol=1e-12, atol=1e-12)
+    for got, ref in ((j_vec, AF.jacobian(pair, (x[:3], x[3:]))), (hm_vec, AF.hessian(mixed, (x[:3], x[3:])))):
+        for row_got, row_ref in zip(got, ref):
+            for g, r in zip(row_got, row_ref):
+                assert tuple(g.shape) == tuple(r.shape)
+                np.testing.assert_allclose(g.numpy(), r.numpy(), rtol=1e-12, atol=1e-12)
+    xr = x.detach().requires_grad_()
+    hc = AF.hessian(lambda p: (p ** 3).sum() * p.sum(), xr, create_graph=True, vectorize=True)
+    ref = AF.hessian(lambda p: (p ** 3).sum() * p.sum(), xr, create_graph=True)
+    np.testing.assert_allclose(tc.grad(hc.sum(), xr)[0].numpy(), tc.grad(ref.sum(), xr)[0].numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="jacobian: strict=True and vectorize=True are not supported together"):
+        AF.jacobian(energy6, x, strict=True, vectorize=True)

@@ -2,8 +2,9 @@
 
 A single Tensor in gives a Tensor out; a tuple of inputs gives a tuple (a tuple of tuples for
 Jacobians of several outputs). Everything is built on `grad`; `jvp` uses the double-vjp trick
-(Jv = ∂/∂u (uᵀJ)v, exact, one extra backward). ``vectorize`` and ``strategy`` are accepted;
-the rows of a Jacobian are computed one backward each.
+(Jv = ∂/∂u (uᵀJ)v, exact, one extra backward). The rows of a Jacobian are computed one
+backward each; with ``vectorize=True`` all at once by ``tc.func.vmap`` (installed by
+tinygrad_course.func, which sits above this module, through `register_vectorized`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,15 @@ import numpy as np
 from tinygrad_course.autograd import function
 from tinygrad_course.autograd.api import grad
 from tinygrad_course.autograd.grad_mode import enable_grad
+
+# (func, inputs, create_graph, hessian) -> the Jacobian (or Hessian) rows by vmap; set by func.
+_vectorized: Callable[..., Any] | None = None
+
+
+def register_vectorized(fn: Callable[..., Any]) -> None:
+    """Install the vmap-based Jacobian of ``vectorize=True`` (called once, by tinygrad_course.func)."""
+    global _vectorized
+    _vectorized = fn
 
 
 def _as_tuple(x: Any, op: str, what: str) -> tuple[tuple[Any, ...], bool]:
@@ -126,6 +136,8 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError(f"jacobian: strategy must be 'reverse-mode' or 'forward-mode', got {strategy!r}")
     ins, in_tuple = _as_tuple(inputs, "jacobian", "input")
+    if vectorize:
+        return _vectorized_result("jacobian", func, ins, in_tuple, create_graph, strict, False)
     with enable_grad():
         ins = _prepare(ins, create_graph)
         out = func(*ins)
@@ -155,6 +167,27 @@ def jacobian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, 
     return rows[0] if in_tuple else rows[0][0]
 
 
+def _vectorized_result(op: str, func: Callable[..., Any], ins: tuple[Any, ...], in_tuple: bool, create_graph: bool,
+                       strict: bool, hessian: bool) -> Any:
+    """jacobian/hessian with vectorize=True: every row at once, by tc.func.vmap (see func.vectorized_jacobian)."""
+    if strict:
+        raise RuntimeError(f"{op}: strict=True and vectorize=True are not supported together (as in PyTorch); "
+                           "pass one of them")
+    if _vectorized is None:
+        raise RuntimeError(f"{op}: vectorize=True needs tinygrad_course.func; import tinygrad_course first")
+    for t in ins:
+        if t.dtype.kind != "f":
+            raise TypeError(f"autograd.functional: inputs must be floating tensors, got dtype {t.dtype}")
+    rows, out_tuple = _vectorized(func, ins, create_graph, hessian)
+    if not create_graph:
+        rows = [tuple(r.detach() for r in row) for row in rows]
+    if hessian:  # rows[i][j] = ∂²f/∂xᵢ∂xⱼ
+        return tuple(rows) if in_tuple else rows[0][0]
+    if out_tuple:
+        return tuple(r if in_tuple else r[0] for r in rows)
+    return rows[0] if in_tuple else rows[0][0]
+
+
 def _stack(rows: list[Any]) -> Any:
     """The rows stacked along a new first dim, differentiably (create_graph): written one by one
     into a tensor of zeros, each write recorded."""
@@ -169,6 +202,8 @@ def hessian(func: Callable[..., Any], inputs: Any, create_graph: bool = False, s
             vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode") -> Any:
     """∂²func/∂inputs² for a scalar func: shape input.shape + input.shape (tuple of tuples for several inputs)."""
     ins, in_tuple = _as_tuple(inputs, "hessian", "input")
+    if vectorize:
+        return _vectorized_result("hessian", func, ins, in_tuple, create_graph, strict, True)
 
     def gradient(*xs: Any) -> Any:
         out = func(*xs)
