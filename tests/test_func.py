@@ -273,6 +273,30 @@ def test_grad_with_batched_grad_outputs() -> None:
         tc.grad(y, x, is_grads_batched=True)
 
 
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_batched_grad_outputs_run_one_vectorised_backward_through_an_mlp(create_graph: bool) -> None:
+    """is_grads_batched runs the backward formulas once under vmap (no loop warning): the loop's numbers."""
+    import warnings
+
+    tc.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Tanh(), nn.Linear(8, 3)).double()
+    x = t64(np.random.default_rng(5).standard_normal((5, 4))).requires_grad_()
+    y = model(x)
+    wrt = [x, *model.parameters()]
+    vs = t64(np.random.default_rng(6).standard_normal((7, 5, 3)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = tc.grad(y, wrt, vs, is_grads_batched=True, retain_graph=True, create_graph=create_graph)
+    rows = [tc.grad(y, wrt, vs[b], retain_graph=True) for b in range(7)]
+    for k, g in enumerate(got):
+        assert g.requires_grad == create_graph
+        np.testing.assert_allclose(g.detach().numpy(), np.stack([r[k].numpy() for r in rows]), rtol=1e-12, atol=1e-14)
+    z = t64([1.0, 2.0]).requires_grad_()
+    with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(2,\)\) was not used"):
+        tc.grad(y, [x, z], vs, is_grads_batched=True, retain_graph=True)
+    assert tc.grad(y, [x, z], vs, is_grads_batched=True, retain_graph=True, allow_unused=True)[1] is None
+
+
 LAPLACIAN_CASES = {
     "tanh MLP": lambda m: (lambda v: m(v).squeeze(-1)),
     "softplus and sigmoid": lambda m: (lambda v: (tc.nn.functional.softplus(v) * v.sigmoid()).sum(1) * m(v).squeeze(-1)),

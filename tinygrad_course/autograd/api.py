@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_course.autograd import engine, function, reference
-from tinygrad_course.autograd.function import Primitive
+from tinygrad_course.autograd.function import NeedsLoop, Primitive
 
 
 class Engine(NamedTuple):
@@ -200,6 +200,16 @@ def grad(
     return tuple(results)
 
 
+# Set by tinygrad_course.func: grad(..., is_grads_batched=True) as one backward under vmap.
+_batched_vjp: Any = None
+
+
+def register_batched_vjp(fn: Any) -> None:
+    """Install the vmap-based is_grads_batched (called once, by tinygrad_course.func)."""
+    global _batched_vjp
+    _batched_vjp = fn
+
+
 def _batched_grad(outs: list[Any], ins: list[Any], grad_outputs: Any, create_graph: bool,
                   retain_graph: bool | None, allow_unused: bool) -> tuple[Any, ...]:
     """grad(..., is_grads_batched=True): one vector-Jacobian product per leading index of grad_outputs."""
@@ -209,6 +219,11 @@ def _batched_grad(outs: list[Any], ins: list[Any], grad_outputs: Any, create_gra
     if len(sizes) != 1 or None in sizes:
         raise RuntimeError(f"grad: is_grads_batched=True needs one leading batch size in grad_outputs, got {sorted(map(str, sizes))}")
     (size,) = sizes
+    if _batched_vjp is not None:  # one backward for all the vectors, by vmap's batching rules
+        try:
+            return _batched_vjp(outs, ins, list(grad_outputs), create_graph, retain_graph, allow_unused)
+        except NeedsLoop:
+            pass  # an op's formula reads a batched gradient's array: one backward per vector below
     rows = [grad(outs, ins, [v[b] for v in grad_outputs], create_graph=create_graph,
                  retain_graph=True if b < size - 1 else retain_graph, allow_unused=allow_unused) for b in range(size)]
     out = []

@@ -48,7 +48,9 @@ def run_backward(
     # array_backward take and return arrays, and a Tensor is made only where someone sees the
     # gradient (hooks, .grad, grad() results, trace, other ops' backward). With create_graph
     # they are Tensors, so that every formula is recorded.
-    plain = not create_graph
+    # Seeds batched by vmap (``is_grads_batched``) take the Tensor path too, where every
+    # formula runs as Tensor ops with their batching rules (recorded only with create_graph).
+    plain = not create_graph and all(type(g) is function.Tensor for g in root_grads)
     # Gradients are keyed by the node object itself (hashed by identity) or, for the leaves
     # and inputs of grad(), by id() of the tensor.
     wanted: dict[Any, int] = {}
@@ -65,9 +67,10 @@ def run_backward(
     hooked: dict[int, list[Any]] = {}  # leaves with hooks: [leaf, gradient summed so far]
     for t, g in zip(roots, root_grads):
         node = t.grad_fn
-        seed = g._array
-        handed_out.add(id(seed if seed.base is None else seed.base))
-        g = seed if plain else g
+        if plain:
+            seed = g._array
+            handed_out.add(id(seed if seed.base is None else seed.base))
+            g = seed
         if node is None:
             # backward() on a leaf: its gradient is the seed itself.
             _deliver_leaf(t, g, plain, wanted, results, handed_out, hooked)
@@ -113,8 +116,10 @@ def run_backward(
                 if g is None or not t._requires_grad:
                     continue
                 data = t._array
-                gd = g if plain else g._array
-                if type(gd) is not np.ndarray or gd.shape != data.shape or gd.dtype != data.dtype:
+                if plain:
+                    if type(g) is not np.ndarray or g.shape != data.shape or g.dtype != data.dtype:
+                        g = _fit(g, data, node, plain)
+                elif g.shape != data.shape or g.dtype != data.dtype:  # shape: a batched g's per-sample one
                     g = _fit(g, data, node, plain)
                 fn = t.grad_fn
                 if fn is None:
@@ -153,10 +158,10 @@ def _backward_on_tensors(node: Function, grad_out: np.ndarray) -> tuple[Any, ...
 def _fit(g: Any, data: np.ndarray, node: Function, plain: bool) -> Any:
     """The gradient g for an input array `data`: broadcasting summed out, cast to its dtype."""
     t = _as_tensor(g) if plain else g
-    if t._array.shape != data.shape:
+    if t.shape != data.shape:
         # Broadcasting is undone here, once, for every op.
         t = sum_to_shape(t, data.shape, node)
-    if t._array.dtype != data.dtype:
+    if t.dtype != data.dtype:
         t = t.to(data.dtype)
     return t._array if plain else t
 

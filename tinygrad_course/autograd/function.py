@@ -38,6 +38,10 @@ def register_tensor_type(cls: type) -> None:
     Tensor = cls
 
 
+class NeedsLoop(Exception):
+    """Raised inside vmap when code needs a batched tensor's values as one array: vmap then loops over the samples."""
+
+
 def _no_batching(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     return None
 

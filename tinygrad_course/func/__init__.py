@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.autograd.api import grad as _autograd_grad
+from tinygrad_course.autograd.api import register_batched_vjp
 from tinygrad_course.autograd.functional import register_vectorized
 from tinygrad_course.autograd.grad_mode import enable_grad, is_grad_enabled, mode
 from tinygrad_course.autograd.graph import topological_order
@@ -348,6 +349,33 @@ def vectorized_jacobian(fn: Callable[..., Any], ins: tuple[Any, ...], create_gra
 
 
 register_vectorized(vectorized_jacobian)
+
+
+def batched_vjp(outs: list[Any], ins: list[Any], vectors: list[Any], create_graph: bool, retain_graph: bool | None,
+                allow_unused: bool) -> tuple[Any, ...]:
+    """tc.grad(..., is_grads_batched=True) as one backward: vmap over the leading dim of the vectors,
+    so that every backward formula runs once, on the whole batch, by the batching rules."""
+    unused: set[int] = set()
+
+    def one(*vs: Any) -> tuple[Any, ...]:
+        gs = _autograd_grad(outs, ins, list(vs), create_graph=create_graph, retain_graph=True, allow_unused=True)
+        out = []
+        for k, (g, t) in enumerate(zip(gs, ins)):
+            if g is None:
+                unused.add(k)
+                g = Tensor._make(np.zeros(t.shape, dtype=t.dtype), None)
+            out.append(g)
+        return tuple(out)
+
+    results = vmap(one)(*vectors)
+    for k in sorted(unused):
+        if not allow_unused:
+            raise RuntimeError(f"grad: input {k} (shape {tuple(ins[k].shape)}) was not used to compute the "
+                               "outputs; pass allow_unused=True to get None for it")
+    return tuple(None if k in unused else r for k, r in enumerate(results))
+
+
+register_batched_vjp(batched_vjp)
 
 
 def functional_call(module: Module, parameter_and_buffer_dicts: Any, args: Any, kwargs: dict[str, Any] | None = None,

@@ -25,15 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_course.ops.elementwise import Add, Cast, Mul, Sub
-from tinygrad_course.ops.movement import Expand, Reshape
+from tinygrad_course.autograd.function import NeedsLoop
+from tinygrad_course.ops.elementwise import Add, Cast, Mul, Sub, Where
+from tinygrad_course.ops.movement import Expand, GetItem, Reshape
 from tinygrad_course.tensor import dtypes
+from tinygrad_course.tensor.math_methods import where as _plain_where
 from tinygrad_course.tensor.promotion import result_type
+from tinygrad_course.tensor.reduce_methods import ValuesIndices
 from tinygrad_course.tensor.tensor import Tensor
-
-
-class NeedsLoop(Exception):
-    """Raised when code needs a BatchedTensor's values as one array: vmap falls back to a loop."""
 
 
 def _refuse(self: BatchedTensor) -> np.ndarray:
@@ -138,6 +137,13 @@ class BatchedTensor(Tensor):
             return self if self.dtype == dtype else self.to(dtype)
         return Tensor._as_operand(self, dtype, value)
 
+    def _const(self, value: Any) -> Tensor:
+        # Tensor's reads the array's dtype for a number operand (x[0] = 1.0, …): the dtype instead.
+        if isinstance(value, (bool, int, float, np.number, np.bool_)):
+            floating = isinstance(value, (float, np.floating)) and self.dtype.kind != "f"
+            return Tensor._make(np.asarray(value, dtype=dtypes.get_default_dtype() if floating else self.dtype), None)
+        return Tensor._const(self, value)
+
     def _cast(self, dtype: Any) -> Tensor:
         d = dtypes.as_dtype(dtype, "to")
         if d == self.dtype:
@@ -168,6 +174,75 @@ class BatchedTensor(Tensor):
 
     def contiguous(self) -> Tensor:
         """This tensor (the physical copy is made by the ops that need one)."""
+        return self
+
+    # -- Tensor methods that read the array for a shape or an index, done on the physical tensor
+    def _count(self, dims: tuple[int, ...] | None) -> int:
+        # Tensor's reads the array's size for dims=None (mean(), nanmean(), …): the logical count instead.
+        return self.numel() if dims is None else math.prod(self.shape[d] for d in dims)
+
+    def _nonempty(self, name: str, dims: tuple[int, ...] | None) -> None:
+        # Tensor's reads the array's size for dims=None (amax(), max(), …): the logical size instead.
+        if dims is None and self.numel() == 0:
+            raise ValueError(f"{name}: cannot reduce an empty tensor of shape {self.shape} over all dims; "
+                             "give a dim whose size is not 0")
+        Tensor._nonempty(self, name, dims or ())
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """self where condition else other; a batched condition goes to Where's batching rule."""
+        return where(condition, self, other)
+
+    def logsumexp(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        """log Σ eˣ per sample (Tensor's reads the array for the shape of the result when keepdim is False)."""
+        out = Tensor.logsumexp(self, dim, True, axis=axis)
+        if keepdim:
+            return out
+        dims = self._dims(dim, axis, "logsumexp")
+        kept = () if dims is None else tuple(n for k, n in enumerate(self.shape) if k not in {d % self.ndim for d in dims})
+        return out.reshape(kept)
+
+    def _extreme(self, dim: Any, keepdim: bool, name: str) -> Any:
+        # max(dim)/min(dim): the index of each sample's extreme found on the physical array (no
+        # gradient), the values gathered from the physical tensor at it (their gradient, as Tensor's).
+        if dim is None or self.ndim == 0:
+            return Tensor._extreme(self, dim, keepdim, name)
+        self._nonempty(name, (self._dim(dim, name),))
+        p, nb = self._inner, len(self._levels)
+        d = self._dim(dim, name) + nb
+        idx = np.argmax(p._array, axis=d) if name == "max" else np.argmin(p._array, axis=d)
+        grid = list(np.indices(idx.shape, sparse=True))
+        grid.insert(d, idx)
+        values = GetItem.apply(p, index=tuple(grid))
+        if keepdim:
+            values, idx = Reshape.apply(values, shape=tuple(np.expand_dims(idx, d).shape)), np.expand_dims(idx, d)
+        return ValuesIndices(BatchedTensor(values, self._levels),
+                             BatchedTensor(Tensor._make(idx.astype(np.int64), None), self._levels))
+
+    def _arg(self, fn: Any, dim: int | None, keepdim: bool, name: str) -> Tensor:
+        # argmax/argmin per sample on the physical array (flat over each sample's elements for dim=None).
+        if self.ndim == 0:
+            return Tensor._arg(self, fn, dim, keepdim, name)
+        self._nonempty(name, None if dim is None else (self._dim(dim, name),))
+        p, nb = self._inner._array, len(self._levels)
+        if dim is None:
+            out = fn(p.reshape(p.shape[:nb] + (-1,)), axis=nb)
+            out = out.reshape(out.shape + (1,) * self.ndim) if keepdim else out
+        else:
+            out = fn(p, axis=self._dim(dim, name) + nb)
+            out = np.expand_dims(out, self._dim(dim, name) + nb) if keepdim else out
+        return BatchedTensor(Tensor._make(np.asarray(out).astype(np.int64), None), self._levels)
+
+    def _write(self, name: str, compute: Any, *operands: Any) -> Tensor:
+        # An in-place write (setitem, add_, …): Tensor's on the physical tensor, with compute run
+        # on the logical view (batched by the rules); writes from a value batched over other vmap
+        # levels than this tensor's cannot be held by it: those run sample by sample.
+        def on_physical(old: Tensor) -> Tensor:
+            new = compute(BatchedTensor(old, self._levels))
+            if levels_of(new) != self._levels:
+                raise NeedsLoop(f"{name} writes a value batched over other vmap levels into a tensor")
+            return new._inner
+
+        self._inner._write(name, on_physical, *operands)
         return self
 
 
@@ -211,3 +286,13 @@ def compare(a: BatchedTensor, ufunc: np.ufunc, other: Any, name: str) -> Tensor:
 def elementwise_direct(ufunc: np.ufunc, a: BatchedTensor) -> Tensor:
     """ufunc of each element (no gradient), batched like a."""
     return BatchedTensor(Tensor._make(ufunc(a._inner._array), None), a._levels)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """input where condition else other, the condition batched (Tensor's reads its array) or not."""
+    if not isinstance(condition, BatchedTensor):
+        return _plain_where(condition, input, other)
+    cond = condition if condition.dtype == np.bool_ else condition.to(np.bool_)
+    tensor = input if isinstance(input, Tensor) else other
+    dtype = result_type(input, other)
+    return Where.apply(cond, tensor._as_operand(dtype, input), tensor._as_operand(dtype, other))
