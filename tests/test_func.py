@@ -287,10 +287,11 @@ def test_batched_grad_outputs_run_one_vectorised_backward_through_an_mlp(create_
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         got = tc.grad(y, wrt, vs, is_grads_batched=True, retain_graph=True, create_graph=create_graph)
-    rows = [tc.grad(y, wrt, vs[b], retain_graph=True) for b in range(7)]
+    rows = [tc.grad(y, wrt, vs[b], retain_graph=True, create_graph=create_graph) for b in range(7)]
     for k, g in enumerate(got):
-        assert g.requires_grad == create_graph
-        np.testing.assert_allclose(g.detach().numpy(), np.stack([r[k].numpy() for r in rows]), rtol=1e-12, atol=1e-14)
+        assert g.requires_grad == rows[0][k].requires_grad  # the last bias's gradient Σ v is a constant
+        assert g.requires_grad == (create_graph and k < len(got) - 1)
+        np.testing.assert_allclose(g.detach().numpy(), np.stack([r[k].detach().numpy() for r in rows]), rtol=1e-12, atol=1e-14)
     z = t64([1.0, 2.0]).requires_grad_()
     with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(2,\)\) was not used"):
         tc.grad(y, [x, z], vs, is_grads_batched=True, retain_graph=True)
