@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygrad_course.autograd import engine, function, reference
 from tinygrad_course.autograd.function import NeedsLoop, Primitive
+from tinygrad_course.autograd.grad_mode import mode
 
 
 class Engine(NamedTuple):
@@ -186,6 +187,10 @@ def grad(
             )
     if is_grads_batched:
         return _batched_grad(outs, ins, grad_outputs, create_graph, retain_graph, allow_unused)
+    if mode.vmap_depth and _batched_grad_hook is not None:  # inside vmap: batched outputs or inputs
+        done = _batched_grad_hook(outs, ins, grad_outputs, create_graph, retain_graph, allow_unused)
+        if done is not None:
+            return done
     seeds = _seed_grads(outs, grad_outputs, "grad")
     if retain_graph is None:
         retain_graph = create_graph
@@ -202,6 +207,16 @@ def grad(
 
 # Set by tinygrad_course.func: grad(..., is_grads_batched=True) as one backward under vmap.
 _batched_vjp: Any = None
+
+
+# Set by tinygrad_course.func: grad of batched outputs/inputs inside vmap (None if nothing is batched).
+_batched_grad_hook: Any = None
+
+
+def register_batched_grad(fn: Any) -> None:
+    """Install grad inside vmap (called once, by tinygrad_course.func)."""
+    global _batched_grad_hook
+    _batched_grad_hook = fn
 
 
 def register_batched_vjp(fn: Any) -> None:

@@ -141,7 +141,9 @@ def _accumulate(current: Any, g: Any, create_graph: bool) -> Any:
     """Accumulate, never assign: current + g (a copy of g at first, so that each .grad owns its array)."""
     if current is not None:
         return current + g
-    return g if create_graph else function.Tensor._make(np.array(g._array), None)
+    if create_graph or type(g) is not function.Tensor:  # (a vmap-batched g is already a result of its own)
+        return g
+    return function.Tensor._make(np.array(g._array), None)
 
 
 def _report(node: Function, g: Any, grad_inputs: tuple[Any, ...]) -> None:

@@ -22,11 +22,12 @@ from tinygrad_course.autograd.api import register_batched_vjp
 from tinygrad_course.autograd.functional import register_vectorized
 from tinygrad_course.autograd.grad_mode import enable_grad, is_grad_enabled, mode
 from tinygrad_course.autograd.graph import topological_order
+from tinygrad_course.func import batched_autograd  # noqa: F401  (installs grad inside vmap)
 from tinygrad_course.func.batching import spread
 from tinygrad_course.func.laplacian_forward import forward_laplacian
 from tinygrad_course.func.vmap import vmap
 from tinygrad_course.nn.module import Module
-from tinygrad_course.tensor import Tensor, stack
+from tinygrad_course.tensor import Tensor, cat, stack
 from tinygrad_course.tensor.batched import BatchedTensor
 
 __all__ = ["functional_call", "grad", "grad_and_value", "hessian", "jacfwd", "jacrev", "jvp", "laplacian",
@@ -218,17 +219,30 @@ def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any,
 
 def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,
            chunk_size: int | None = None) -> Callable[..., Any]:
-    """A function returning the Jacobian of func w.r.t. args[argnums], shape output.shape + input.shape."""
+    """A function returning the Jacobian of func w.r.t. args[argnums], shape output.shape + input.shape.
+
+    All rows at once: one backward seeded with the identity, batched by vmap
+    (``tc.grad(..., is_grads_batched=True)``). The result is differentiable when something
+    outside requires grad (an outer transform's input), as for `grad`.
+    """
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"jacrev: chunk_size must be None or a positive int, got {chunk_size!r}")
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         nums = _argnums(argnums, len(args), "jacrev")
+        outer_grad_mode = is_grad_enabled()
         with enable_grad():
-            xs = _with_grad_args(args, nums, "jacrev")
+            fresh: list[Any] = []
+            xs = _with_grad_args(args, nums, "jacrev", fresh)
             out, aux = _split_aux(func(*xs, **kwargs), has_aux, "jacrev")
             outs = out if isinstance(out, tuple) else (out,)
+            for k, o in enumerate(outs):
+                if not isinstance(o, Tensor):
+                    raise RuntimeError(f"jacrev(f)(*args): expected f to return Tensors, got {type(o).__name__} for output {k}")
             wrt = [xs[a] for a in nums]
-            jac = tuple(tuple(_jacobian_block(o, w) for w in wrt) for o in outs)
+            keep = outer_grad_mode and any(o.requires_grad and _reaches_other_leaves(o, fresh) for o in outs)
+            jac = tuple(tuple(_jacobian_block(o, w, keep, chunk_size) for w in wrt) for o in outs)
         per_out = [j if not isinstance(argnums, int) else j[0] for j in jac]
         result = tuple(per_out) if isinstance(out, tuple) else per_out[0]
         return (result, aux) if has_aux else result
@@ -236,19 +250,24 @@ def jacrev(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux
     return wrapper
 
 
-def _jacobian_block(out: Any, x: Any) -> Any:
-    """∂out/∂x, shape out.shape + x.shape, one backward per output element (differentiable)."""
-    rows = []
-    for i in range(out.numel()):
-        e = np.zeros(out.numel(), dtype=out.dtype)
-        e[i] = 1
-        seed = Tensor._make(e.reshape(out.shape), None)
-        (g,) = _autograd_grad(out, x, seed, create_graph=True, retain_graph=True, allow_unused=True) \
-            if out.requires_grad else (None,)
-        rows.append(g if g is not None else Tensor._make(np.zeros(x.shape, dtype=x.dtype), None))
-    if not rows:
-        return Tensor._make(np.zeros(tuple(out.shape) + tuple(x.shape), dtype=x.dtype), None)
-    return stack(rows).reshape(tuple(out.shape) + tuple(x.shape))
+def _jacobian_block(out: Any, x: Any, keep: bool, chunk_size: int | None = None) -> Any:
+    """∂out/∂x, shape out.shape + x.shape: backward seeded with the rows of the identity, `chunk_size` at a time."""
+    m = out.numel()
+    shape = tuple(out.shape) + tuple(x.shape)
+    if not out.requires_grad or m == 0:
+        return Tensor._make(np.zeros(shape, dtype=x.dtype), None)
+    step = m if chunk_size is None else chunk_size
+    parts = []
+    for start in range(0, m, step):
+        rows = min(step, m - start)
+        seeds = np.zeros((rows, m), dtype=out.dtype)
+        seeds[np.arange(rows), start + np.arange(rows)] = 1
+        seed = Tensor._make(seeds.reshape((rows,) + tuple(out.shape)), None)
+        (g,) = _autograd_grad(out, x, seed, create_graph=keep, retain_graph=True, allow_unused=True,
+                              is_grads_batched=True)
+        parts.append(g if g is not None else Tensor._make(np.zeros((rows,) + tuple(x.shape), dtype=x.dtype), None))
+    whole = parts[0] if len(parts) == 1 else cat(parts)
+    return whole.reshape(shape)
 
 
 def jacfwd(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: bool = False,

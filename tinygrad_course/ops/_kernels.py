@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_course.autograd import function
+
 
 def zero_where(g: Any, cond: np.ndarray) -> Any:
     """g with 0 where cond is True, for g a numpy array or a Tensor; cond is a constant bool array.
@@ -22,7 +24,7 @@ def zero_where(g: Any, cond: np.ndarray) -> Any:
     """
     if isinstance(g, (np.ndarray, np.generic)):  # (numpy gives scalars for 0-d results)
         return _zero_where_array(g, cond)
-    if not g.requires_grad:
+    if not g.requires_grad and type(g) is function.Tensor:  # (a vmap-batched g goes by `where`)
         return type(g)._make(np.asarray(_zero_where_array(g._array, cond)), None)
     return g.where(np.logical_not(cond), 0.0)
 
