@@ -388,3 +388,35 @@ def test_vectorized_jacobian_and_hessian_equal_the_row_by_row_ones() -> None:
     np.testing.assert_allclose(tc.grad(hc.sum(), xr)[0].numpy(), tc.grad(ref.sum(), xr)[0].numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="jacobian: strict=True and vectorize=True are not supported together"):
         AF.jacobian(energy6, x, strict=True, vectorize=True)
+
+
+def test_transforms_inside_vmap_are_batched_and_give_plain_results() -> None:
+    """vmap of jvp, vjp, jacfwd, hessian, grad_and_value: no loop fallback, the loop's numbers, no grad attached."""
+    import warnings
+
+    def f(x):
+        return x.sin() * x.sum()
+
+    xs = t64(np.random.default_rng(7).standard_normal((4, 3)))
+    vs = t64(np.random.default_rng(8).standard_normal((4, 3)))
+
+    def vjp_row(a, b):
+        return func.vjp(f, a)[1](b)[0]
+
+    def scalar(a):
+        return (a.sin() ** 2).sum()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        jv = func.vmap(lambda a, b: func.jvp(f, (a,), (b,))[1])(xs, vs)
+        vj = func.vmap(vjp_row)(xs, vs)
+        jf = func.vmap(func.jacfwd(f))(xs)
+        hs = func.vmap(func.hessian(scalar))(xs)
+        g, value = func.vmap(func.grad_and_value(scalar))(xs)
+    for got, one in ((jv, lambda b: func.jvp(f, (xs[b],), (vs[b],))[1]), (vj, lambda b: vjp_row(xs[b], vs[b])),
+                     (jf, lambda b: func.jacfwd(f)(xs[b])), (hs, lambda b: func.hessian(scalar)(xs[b])),
+                     (g, lambda b: func.grad(scalar)(xs[b])), (value, lambda b: scalar(xs[b]))):
+        assert not got.requires_grad
+        np.testing.assert_allclose(got.numpy(), np.stack([one(b).numpy() for b in range(4)]), rtol=1e-12, atol=1e-14)
+    out, jv0 = func.jvp(f, (xs[0],), (vs[0],))
+    assert not out.requires_grad and not jv0.requires_grad  # plain inputs: plain results, as torch.func

@@ -112,20 +112,27 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
                 shape = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
                 raise RuntimeError(f"grad(f)(*args): expected f(*args) to return a scalar Tensor, got {shape}")
             wrt = [leaf for a in nums for leaf in _leaves(xs[a])]
-            flat = _gradients(out, wrt, fresh, outer_grad_mode)
+            # The gradient must itself be differentiable only if something outside this call can
+            # differentiate it: a tensor the caller made require grad (an outer transform's
+            # input, a closure's parameter). Otherwise building the backward's own graph would
+            # cost about 3× for numbers nobody can differentiate.
+            keep = outer_grad_mode and out.requires_grad and _reaches_other_leaves(out, fresh)
+            flat = _gradients(out, wrt, keep)
             gs, start = [], 0
             for a in nums:  # back into each argument's structure
                 n = len(_leaves(xs[a]))
                 gs.append(_like(xs[a], flat[start:start + n]))
                 start += n
         g = gs[0] if isinstance(argnums, int) else tuple(gs)
+        out, aux = _detached(out, keep), _detached(aux, keep)  # as torch.func: no grad unless something outside needs it
         return (g, (out, aux)) if has_aux else (g, out)
 
     return wrapper
 
 
-def _gradients(out: Tensor, wrt: list[Any], fresh: list[Any], outer_grad_mode: bool) -> list[Any]:
-    """∂out/∂w for each w (zeros where out does not depend on w), batched like w inside vmap.
+def _gradients(out: Tensor, wrt: list[Any], keep: bool) -> list[Any]:
+    """∂out/∂w for each w (zeros where out does not depend on w), batched like w inside vmap;
+    recorded (differentiable) with `keep`.
 
     Inside vmap the graph is built on the physical (batch-first) tensors: the gradient of the
     physical output, seeded with ones, w.r.t. each physical input is every sample's gradient.
@@ -133,11 +140,6 @@ def _gradients(out: Tensor, wrt: list[Any], fresh: list[Any], outer_grad_mode: b
     phys_out = out._inner if isinstance(out, BatchedTensor) else out
     phys_wrt = [w._inner if isinstance(w, BatchedTensor) else w for w in wrt]
     if out.requires_grad:
-        # The gradient must itself be differentiable only if something outside this call can
-        # differentiate it: a tensor the caller made require grad (an outer transform's input,
-        # a closure's parameter). Otherwise building the backward's own graph would cost about
-        # 3× for numbers nobody can differentiate.
-        keep = outer_grad_mode and _reaches_other_leaves(phys_out, phys_wrt + fresh)
         seed = Tensor._make(np.ones(phys_out.shape, dtype=phys_out.dtype), None) if phys_out is not out else None
         flat = _autograd_grad(phys_out, phys_wrt, seed, create_graph=keep, allow_unused=True)
     else:
@@ -147,14 +149,29 @@ def _gradients(out: Tensor, wrt: list[Any], fresh: list[Any], outer_grad_mode: b
             for g, w in zip(flat, wrt)]
 
 
+def _detached(obj: Any, keep: bool) -> Any:
+    """obj (a Tensor, or a tuple/list/dict of them) cut from the graph unless `keep`."""
+    if keep:
+        return obj
+    if isinstance(obj, Tensor):
+        return obj.detach()
+    if isinstance(obj, (tuple, list)):
+        return type(obj)(_detached(o, keep) for o in obj)
+    if isinstance(obj, dict):
+        return {k: _detached(v, keep) for k, v in obj.items()}
+    return obj
+
+
 def _reaches_other_leaves(out: Tensor, own: list[Any]) -> bool:
-    """Whether out's graph reaches a leaf that requires grad and is not one of `own`."""
-    if out.grad_fn is None:  # out is a leaf itself: its gradient is a constant
-        return False
-    own_ids = {id(t) for t in own}
+    """Whether out's graph reaches a leaf that requires grad and is not one of `own` (the fresh leaves of this call)."""
+    if isinstance(out, BatchedTensor):
+        out = out._inner
+    if out.grad_fn is None:  # out is a leaf itself
+        return out._requires_grad and all(out is not t for t in own)
+    own_ids = {id(t._inner if isinstance(t, BatchedTensor) else t) for t in own}
     for node in topological_order([out.grad_fn]):
         for t in node.parents:
-            if t.grad_fn is None and t.requires_grad and id(t) not in own_ids:
+            if t.grad_fn is None and t._requires_grad and id(t) not in own_ids:
                 return True
     return False
 
@@ -173,20 +190,27 @@ def grad(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0, has_aux: 
 
 def vjp(func: Callable[..., Any], *primals: Any, has_aux: bool = False) -> tuple[Any, ...]:
     """(func(*primals), vjp_fn[, aux]) where vjp_fn(cotangents) gives vᵀ ∂func/∂primals, one per primal."""
+    outer_grad_mode = is_grad_enabled()
     with enable_grad():
-        xs = _with_grad_args(primals, tuple(range(len(primals))), "vjp")
+        fresh: list[Any] = []
+        xs = _with_grad_args(primals, tuple(range(len(primals))), "vjp", fresh)
         out, aux = _split_aux(func(*xs), has_aux, "vjp")
     outs = out if isinstance(out, tuple) else (out,)
+    keep = outer_grad_mode and any(isinstance(o, Tensor) and o.requires_grad and _reaches_other_leaves(o, fresh)
+                                   for o in outs)
 
     def vjp_fn(*cotangents: Any) -> tuple[Any, ...]:
         cts = cotangents[0] if len(cotangents) == 1 and isinstance(cotangents[0], tuple) else cotangents
         if len(cts) != len(outs):
             raise RuntimeError(f"vjp_fn: expected {len(outs)} cotangents (one per output), got {len(cts)}")
+        record = keep or (is_grad_enabled() and any(isinstance(c, Tensor) and c.requires_grad for c in cts))
         with enable_grad():
-            gs = _autograd_grad(list(outs), list(xs), list(cts), create_graph=True, retain_graph=True, allow_unused=True)
+            gs = _autograd_grad(list(outs), list(xs), list(cts), create_graph=record, retain_graph=True,
+                                allow_unused=True)
         return tuple(g if g is not None else Tensor._make(np.zeros(x.shape, dtype=x.dtype), None)
                      for g, x in zip(gs, xs))
 
+    out, aux = _detached(out, keep), _detached(aux, keep)
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
@@ -200,20 +224,28 @@ def jvp(func: Callable[..., Any], primals: tuple[Any, ...], tangents: tuple[Any,
     for k, (p, t) in enumerate(zip(primals, tangents)):
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(f"jvp: tangent {k} has shape {tuple(t.shape)} but primal {k} has shape {tuple(p.shape)}")
+    outer_grad_mode = is_grad_enabled()
     with enable_grad():
-        xs = _with_grad_args(primals, tuple(range(len(primals))), "jvp")
+        fresh: list[Any] = []
+        xs = _with_grad_args(primals, tuple(range(len(primals))), "jvp", fresh)
         out, aux = _split_aux(func(*xs), has_aux, "jvp")
         outs = out if isinstance(out, tuple) else (out,)
+        keep = outer_grad_mode and (
+            any(o.requires_grad and _reaches_other_leaves(o, fresh) for o in outs)
+            or any(isinstance(t, Tensor) and t.requires_grad for t in tangents))
+        # u is a dummy cotangent: J v = ∂/∂u (uᵀ J) v. Inside vmap each sample gets its own u.
         us = [Tensor._make(np.zeros(o.shape, dtype=o.dtype), None).requires_grad_() for o in outs]
+        us = [spread(u) if mode.vmap_depth else u for u in us]
         gs = _autograd_grad(list(outs), list(xs), us, create_graph=True, allow_unused=True)
         pairs = [(g, t) for g, t in zip(gs, tangents) if g is not None and g.requires_grad]
         if pairs:
             dot = sum(((g * t).sum() for g, t in pairs[1:]), (pairs[0][0] * pairs[0][1]).sum())
-            jv = _autograd_grad(dot, us, create_graph=True, allow_unused=True)
+            jv = _autograd_grad(dot, us, create_graph=keep, allow_unused=True)
         else:
             jv = (None,) * len(us)
         jv = tuple(j if j is not None else Tensor._make(np.zeros(o.shape, dtype=o.dtype), None) for j, o in zip(jv, outs))
     result = jv if isinstance(out, tuple) else jv[0]
+    out, aux = _detached(out, keep), _detached(aux, keep)
     return (out, result, aux) if has_aux else (out, result)
 
 
