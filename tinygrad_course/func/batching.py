@@ -10,10 +10,11 @@ batch-first arrays) are vectorised too. The rule families:
 - reductions and scans (sum, amax, amin, var, prod, cumsum, …): the axes shifted;
 - movement (reshape, permute, expand, indexing, index_add, setitem, cat, pad, flip): shapes
   and indices prefixed with the batch dims;
-- products: matmul by broadcasting; Linear as is for a batched input, as matmul + add for a
-  batched weight (per-sample gradients); einsum by a letter per batch dim; the linalg
-  decompositions, which work on stacks of matrices already; conv2d for a batched input;
-- fused nn ops: softmax cross-entropy (flattened batch), embedding (a batched index).
+- products: matmul and linalg.solve by broadcasting; Linear as is for a batched input, as
+  matmul + add for a batched weight (per-sample gradients); einsum by a letter per batch dim;
+  the linalg decompositions, which work on stacks of matrices already; conv2d, im2col and
+  col2im for a batched input;
+- fused nn ops: softmax cross-entropy (flattened batch), embedding (a batched table).
 
 An op without a rule runs sample by sample (`loop_rule`) with a one-time warning naming it.
 """
@@ -62,9 +63,13 @@ def dispatch(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tens
 
 
 # ---------------------------------------------------------------------- fallback
-def loop_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
-    """The op sample by sample, results stacked: correct for every op, but a Python loop."""
-    name = cls.__name__
+def loop_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any], case: str = "") -> Tensor:
+    """The op sample by sample, results stacked: correct for every op, but a Python loop.
+
+    `case` names what a rule does not cover when it hands over (the warning would otherwise
+    say that an op with a rule has none).
+    """
+    name = cls.__name__ + case
     if name not in _warned:
         _warned.add(name)
         warnings.warn(f"vmap: {name} has no batching rule; it runs sample by sample (a loop), "
@@ -166,7 +171,7 @@ def getitem_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     (x,) = inputs
     index = _index_tuple(kwargs["index"])
     if _advanced_split(index):
-        return loop_rule(cls, inputs, kwargs)
+        return loop_rule(cls, inputs, kwargs, " with advanced indices apart from each other")
     full = (slice(None),) * len(x._levels) + index
     return BatchedTensor(cls.apply(x._inner, index=full), x._levels)
 
@@ -176,7 +181,7 @@ def index_add_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -
     (x,) = inputs
     index = _index_tuple(kwargs["index"])
     if _advanced_split(index):
-        return loop_rule(cls, inputs, kwargs)
+        return loop_rule(cls, inputs, kwargs, " with advanced indices apart from each other")
     nb = len(x._levels)
     p = physical(x, x._levels)
     return BatchedTensor(cls.apply(p, index=(slice(None),) * nb + index,
@@ -188,7 +193,7 @@ def setitem_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> 
     x, v = inputs
     index = _index_tuple(kwargs["index"])
     if _advanced_split(index):
-        return loop_rule(cls, inputs, kwargs)
+        return loop_rule(cls, inputs, kwargs, " with advanced indices apart from each other")
     levels = union_levels(inputs)
     px = physical(x, levels, mode.vmap_sizes)
     part_ndim = np.broadcast_to(np.empty((), dtype=np.int8), tuple(x.shape))[index].ndim
@@ -273,11 +278,24 @@ def conv_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Ten
     """conv2d of a batched input with plain weights: the batch dims merged into N."""
     x = inputs[0]
     if any(isinstance(t, BatchedTensor) for t in inputs[1:]):
-        return loop_rule(cls, inputs, kwargs)
+        return loop_rule(cls, inputs, kwargs, " with a batched weight or bias")
     nb = len(x._levels)
     p = x._inner
     lead = tuple(p.shape[:nb + (x.ndim == 4)])
     out = cls.apply(p.reshape((-1,) + tuple(x.shape[-3:])), *inputs[1:], **kwargs)
+    return BatchedTensor(out.reshape(lead + tuple(out.shape[1:])), x._levels)
+
+
+def window_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
+    """im2col / col2im (pooling, unfold, fold, conv_transpose2d), whose input has a leading N: the batch dims merged into N."""
+    (x,) = inputs
+    nb = len(x._levels)
+    p = x._inner
+    lead = tuple(p.shape[:nb + 1])
+    kw = dict(kwargs)
+    if "shape" in kw:  # col2im's output shape (N, C, H, W): N is now all the samples' items
+        kw["shape"] = (math.prod(lead),) + tuple(kw["shape"][1:])
+    out = cls.apply(p.reshape((-1,) + tuple(p.shape[nb + 1:])), **kw)
     return BatchedTensor(out.reshape(lead + tuple(out.shape[1:])), x._levels)
 
 
@@ -307,7 +325,7 @@ def embedding_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -
     """Each sample's own table W gathered at the index: W[b][idx] as one advanced index."""
     (w,) = inputs
     if len(w._levels) != 1 or kwargs.get("padding_idx") is not None:
-        return loop_rule(cls, inputs, kwargs)
+        return loop_rule(cls, inputs, kwargs, " with padding_idx or in nested vmaps")
     idx = np.asarray(kwargs["idx"])
     size = w._inner.shape[0]
     rows = np.arange(size).reshape((size,) + (1,) * idx.ndim)
@@ -332,7 +350,8 @@ RULES.update({
     linalg.Inv: leading_rule, linalg.Det: leading_rule, linalg.LogAbsDet: leading_rule,
     linalg.Cholesky: leading_rule, linalg.QR: leading_rule, linalg.Eigh: leading_rule, linalg.SVD: leading_rule,
     linalg.Pinv: leading_rule, linalg.MatrixExp: leading_rule,
-    conv.Conv2d: conv_rule,
+    linalg.Solve: matmul_rule,  # a X = b with b (…, n, k): numpy's solve broadcasts the batch dims as matmul does
+    conv.Conv2d: conv_rule, conv.Im2col: window_rule, conv.Col2im: window_rule,
     fused.SoftmaxCrossEntropy: softmax_cross_entropy_rule, fused.Embedding: embedding_rule,
 })
 del _name, _obj

@@ -11,6 +11,7 @@ warning; ``randomness='different'`` always runs that loop (independent draws per
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import warnings
 from collections.abc import Callable
@@ -19,10 +20,10 @@ from typing import Any
 from tinygrad_course.autograd.grad_mode import mode
 from tinygrad_course.func import batching  # noqa: F401  (installs the batching rules)
 from tinygrad_course.tensor import Tensor, cat, random, stack
-from tinygrad_course.tensor.batched import BatchedTensor, NeedsLoop, levels_of, physical
+from tinygrad_course.tensor.batched import BatchedTensor, NeedsLoop, levels_of, physical, vmap_arguments
 
 _levels = itertools.count(1)  # a new level per batched vmap call: inner vmaps get larger ones
-_warned: set[str] = set()
+_warned: set[Any] = set()  # the functions already warned about (their code objects)
 
 
 def vmap(func: Callable[..., Any], in_dims: Any = 0, out_dims: Any = 0, randomness: str = "error",
@@ -69,8 +70,10 @@ def _batched_or_loop(func: Callable[..., Any], args: Any, dims: tuple[Any, ...],
         return _batched(func, args, dims, size, kwargs, out_dims, randomness)
     except NeedsLoop as reason:
         name = getattr(func, "__name__", repr(func))
-        if name not in _warned:
-            _warned.add(name)
+        # Once per function, told apart by its code: every lambda is named "<lambda>".
+        key = getattr(inspect.unwrap(func), "__code__", name)
+        if key not in _warned:
+            _warned.add(key)
             warnings.warn(f"vmap: {name} could not be batched ({reason}); it runs sample by sample instead "
                           "(correct, but a Python loop)", stacklevel=3)
         return _loop(func, args, dims, size, kwargs, out_dims, randomness)
@@ -82,14 +85,29 @@ def _batched(func: Callable[..., Any], args: Any, dims: tuple[Any, ...], size: i
     level = next(_levels)
     mode.vmap_sizes[level] = size
     mode.vmap_depth += 1
+    known = len(vmap_arguments)
     try:
         wrapped = [a if d is None else _map(a, d, lambda t, dd: _enter(t, dd, level)) for a, d in zip(args, dims)]
+        # In-place writes into these are left to the loop (see BatchedTensor._write).
+        _map_leaves(wrapped, lambda t: vmap_arguments.append(t._inner._array) if isinstance(t, BatchedTensor) else None)
         with random.forbidden(randomness == "error", "vmap(randomness='error')"):
             out = func(*wrapped, **kwargs)
         return _outputs(out, out_dims, lambda o, od: _exit(o, od, level, size))
     finally:
         mode.vmap_depth -= 1
         del mode.vmap_sizes[level]
+        del vmap_arguments[known:]
+
+
+def _map_leaves(obj: Any, fn: Callable[[Any], Any]) -> None:
+    """fn on every value in nested tuples, lists and dicts."""
+    if isinstance(obj, dict):
+        obj = list(obj.values())
+    if isinstance(obj, (tuple, list)):
+        for v in obj:
+            _map_leaves(v, fn)
+    else:
+        fn(obj)
 
 
 def _loop(func: Callable[..., Any], args: Any, dims: tuple[Any, ...], size: int, kwargs: dict[str, Any],
@@ -110,7 +128,7 @@ def _loop(func: Callable[..., Any], args: Any, dims: tuple[Any, ...], size: int,
         return {k: _stack_at([r[k] for r in results], ods[k]) for k in first}
     if isinstance(first, (tuple, list)):
         ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        return type(first)(_stack_at([r[k] for r in results], ods[k]) for k in range(len(first)))
+        return _rebuild(first, (_stack_at([r[k] for r in results], ods[k]) for k in range(len(first))))
     return _stack_at(results, out_dims)
 
 
@@ -212,12 +230,18 @@ def _outputs(out: Any, out_dims: Any, fn: Callable[[Any, Any], Any]) -> Any:
         ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(out)
         if len(ods) != len(out):
             raise ValueError(f"vmap: out_dims has {len(ods)} entries for {len(out)} outputs")
-        return type(out)(fn(v, d) for v, d in zip(out, ods))
+        return _rebuild(out, (fn(v, d) for v, d in zip(out, ods)))
     if isinstance(out_dims, (tuple, list)):
         if len(out_dims) != 1:
             raise ValueError(f"vmap: out_dims has {len(out_dims)} entries for 1 output")
         out_dims = out_dims[0]
     return fn(out, out_dims)
+
+
+def _rebuild(like: Any, items: Any) -> Any:
+    """A tuple or list of the type of `like` holding `items`."""
+    # A namedtuple (max(dim)'s values/indices, slogdet, eigh, …) takes its fields as arguments, not one iterable.
+    return type(like)(*items) if hasattr(like, "_fields") else type(like)(items)
 
 
 def _select(t: Tensor, dim: int, b: int) -> Tensor:
@@ -244,7 +268,7 @@ def _join(parts: list[Any], out_dims: Any) -> Any:
         return {k: _cat_at([p[k] for p in parts], ods[k]) for k in first}
     if isinstance(first, (tuple, list)):
         ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        return type(first)(_cat_at([p[k] for p in parts], ods[k]) for k in range(len(first)))
+        return _rebuild(first, (_cat_at([p[k] for p in parts], ods[k]) for k in range(len(first))))
     return _cat_at(parts, out_dims[0] if isinstance(out_dims, (tuple, list)) else out_dims)
 
 

@@ -172,6 +172,22 @@ class BatchedTensor(Tensor):
         """Elementwise isfinite (no gradient)."""
         return elementwise_direct(np.isfinite, self)
 
+    def any(self) -> Tensor:
+        """True where any element of the sample is nonzero (no gradient)."""
+        return _reduce_direct(np.any, self)
+
+    def all(self) -> Tensor:
+        """True where all elements of the sample are nonzero (no gradient)."""
+        return _reduce_direct(np.all, self)
+
+    def masked_fill(self, mask: Any, value: Any) -> Tensor:
+        """value where mask is True, else self; a batched mask goes to Where's batching rule."""
+        if not isinstance(mask, BatchedTensor):
+            return Tensor.masked_fill(self, mask, value)
+        if mask.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {mask.dtype}")
+        return where(mask, self._operand(value), self)
+
     def contiguous(self) -> Tensor:
         """This tensor (the physical copy is made by the ops that need one)."""
         return self
@@ -235,7 +251,12 @@ class BatchedTensor(Tensor):
     def _write(self, name: str, compute: Any, *operands: Any) -> Tensor:
         # An in-place write (setitem, add_, …): Tensor's on the physical tensor, with compute run
         # on the logical view (batched by the rules); writes from a value batched over other vmap
-        # levels than this tensor's cannot be held by it: those run sample by sample.
+        # levels than this tensor's cannot be held by it: those run sample by sample. So do writes
+        # into the vmapped function's arguments: were a later op to fall back to the loop, the loop
+        # would write them a second time.
+        if any(np.may_share_memory(self._inner._array, a) for a in vmap_arguments):
+            raise NeedsLoop(f"{name} writes into an argument of the vmapped function")
+
         def on_physical(old: Tensor) -> Tensor:
             new = compute(BatchedTensor(old, self._levels))
             if levels_of(new) != self._levels:
@@ -244,6 +265,10 @@ class BatchedTensor(Tensor):
 
         self._inner._write(name, on_physical, *operands)
         return self
+
+
+# The arrays of the BatchedTensors the running vmaps called their functions with (kept by vmap).
+vmap_arguments: list[np.ndarray] = []
 
 
 def levels_of(t: Any) -> tuple[int, ...]:
@@ -281,6 +306,12 @@ def compare(a: BatchedTensor, ufunc: np.ufunc, other: Any, name: str) -> Tensor:
     x = physical(a, levels, ndim=n)._array
     y = physical(other, levels, ndim=n)._array if isinstance(other, Tensor) else other
     return BatchedTensor(Tensor._make(ufunc(x, y), None), levels)
+
+
+def _reduce_direct(fn: Any, a: BatchedTensor) -> Tensor:
+    """fn (np.any, np.all) over each sample's elements (no gradient), batched like a."""
+    nb = len(a._levels)
+    return BatchedTensor(Tensor._make(np.asarray(fn(a._inner._array, axis=tuple(range(nb, a._inner.ndim)))), None), a._levels)
 
 
 def elementwise_direct(ufunc: np.ufunc, a: BatchedTensor) -> Tensor:
