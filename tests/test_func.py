@@ -420,3 +420,23 @@ def test_transforms_inside_vmap_are_batched_and_give_plain_results() -> None:
         np.testing.assert_allclose(got.numpy(), np.stack([one(b).numpy() for b in range(4)]), rtol=1e-12, atol=1e-14)
     out, jv0 = func.jvp(f, (xs[0],), (vs[0],))
     assert not out.requires_grad and not jv0.requires_grad  # plain inputs: plain results, as torch.func
+
+
+def test_where_softplus_and_embedding_with_batched_conditions_and_indices_are_batched() -> None:
+    """tc.where with a batched condition, F.softplus, F.embedding with batched indices: no loop fallback."""
+    import warnings
+
+    xs = t64(np.random.default_rng(9).standard_normal((4, 5)) * 20)
+    table = t64(np.random.default_rng(10).standard_normal((6, 3)))
+    idx = tc.tensor(np.random.default_rng(11).integers(0, 6, (4, 2)))
+    cases = {
+        "where": (lambda x: tc.where(x > 0, x, -x * 2), xs),
+        "softplus": (lambda x: tc.nn.functional.softplus(x, beta=0.5), xs),
+        "embedding": (lambda i: tc.nn.functional.embedding(i, table), idx),
+    }
+    for name, (f, arg) in cases.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            got = func.vmap(f)(arg)
+        want = np.stack([f(arg[b]).numpy() for b in range(4)])
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, err_msg=name)

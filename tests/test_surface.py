@@ -277,3 +277,26 @@ def test_tensor_methods_of_products_and_linear_algebra_equal_the_functions() -> 
         b.det()
     x = a.detach().requires_grad_()
     assert tc.gradcheck(lambda m: m.det() + m.inverse().sum() + m.matrix_exp().sum() * 0.01, (x,))
+
+
+def test_clamp_with_tensor_bounds_flip_of_0d_and_matrix_transposes() -> None:
+    """clamp(min=Tensor, max=Tensor) with PyTorch's gradients (x at a tie, hi where lo > hi); flip of 0-d; mT, mH, H."""
+    a = tc.tensor([[1.0, 5.0, -2.0], [0.5, 3.0, 9.0]], requires_grad=True)
+    lo = tc.tensor([0.0, 5.0, 2.0], requires_grad=True)
+    hi = tc.tensor(4.0, requires_grad=True)
+    y = a.clamp(lo, hi)
+    np.testing.assert_array_equal(y.detach().numpy(), [[1.0, 4.0, 2.0], [0.5, 4.0, 4.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]])  # a = lo = 5 → hi wins (lo > hi)
+    np.testing.assert_array_equal(lo.grad.numpy(), [0.0, 0.0, 1.0])
+    assert hi.grad.item() == 3.0
+    assert a.clamp(min=lo).shape == (2, 3)
+    x = tc.tensor(2.0, requires_grad=True)
+    assert x.flip(0).item() == 2.0 and x.flip(-1).grad_fn is not None
+    m = tc.randn(2, 3, 4)
+    assert m.mT.shape == (2, 4, 3) and m.mH.shape == (2, 4, 3) and m[0].H.shape == (4, 3)
+    np.testing.assert_array_equal(m.mT.numpy(), np.swapaxes(m.numpy(), -1, -2))
+    with pytest.raises(RuntimeError, match="tensor.mT is only supported on matrices or batches of matrices. Got 1-D tensor."):
+        _ = tc.randn(3).mT
+    with pytest.raises(RuntimeError, match="tensor.H is only supported on matrices .2-D tensors.. Got 3-D tensor"):
+        _ = m.H

@@ -65,6 +65,7 @@ from tinygrad_course.nn.functional_losses import (
 from tinygrad_course.ops import fused
 from tinygrad_course.tensor import Tensor, pad
 from tinygrad_course.tensor import random as _random
+from tinygrad_course.tensor.batched import BatchedTensor
 
 __all__ = [
     "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
@@ -106,7 +107,7 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
         soft = fused.Softplus.apply(input)
     else:
         soft = fused.Softplus.apply(input * beta) / beta
-    return soft.where(input._array * beta <= threshold, input)
+    return soft.where(input * beta <= threshold, input)  # (a comparison of tensors: batches inside vmap)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
@@ -263,6 +264,8 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None) -> 
     if weight.ndim != 2:
         raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {weight.shape}")
     n = weight.shape[0]
+    if isinstance(input, BatchedTensor):  # indices batched by vmap: the same lookup on all of them at once
+        return BatchedTensor(embedding(input._inner, weight, padding_idx), input._levels)
     idx = input._array
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx[(idx < 0) | (idx >= n)].flat[0]

@@ -139,6 +139,15 @@ class MathMethods:
         """Elements limited to [min, max]; ∂/∂x = 1 inside the range, 0 outside."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
+        if isinstance(min, MathMethods) or isinstance(max, MathMethods):
+            # Tensor bounds (broadcast), as PyTorch: x where lo ≤ x ≤ hi (x gets the gradient at a
+            # tie), lo below, hi above; hi wins where lo > hi.
+            out = self
+            if min is not None:
+                out = out.where(out >= min, min)
+            if max is not None:
+                out = out.where(out <= max, max)
+            return out
         return Clamp.apply(self, lo=min, hi=max)
 
     clip = clamp
@@ -375,12 +384,15 @@ class MathMethods:
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """input where condition else other (broadcast); the condition gets no gradient."""
-    cond = condition._array if isinstance(condition, MathMethods) else np.asarray(condition)
-    if cond.dtype != np.bool_:
-        cond = cond.astype(bool)
     tensor = input if isinstance(input, MathMethods) else other  # every Tensor is a MathMethods
     if not isinstance(tensor, MathMethods):
         raise TypeError("where: input or other must be a Tensor")
     dtype = result_type(input, other)
     x, y = tensor._as_operand(dtype, input), tensor._as_operand(dtype, other)
+    if isinstance(condition, MathMethods) and hasattr(condition, "_levels"):
+        # A condition batched by vmap (see tensor/batched.py) stays a tensor: Where's rule batches it.
+        return Where.apply(condition if condition.dtype == np.bool_ else condition.to(dtypes.bool_), x, y)
+    cond = condition._array if isinstance(condition, MathMethods) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
     return Where.apply(x._make(cond, None), x, y)

@@ -146,6 +146,8 @@ class MovementMethods:
         """Elements reversed along `dims`."""
         dims = (dims,) if isinstance(dims, (int, np.integer)) else tuple(dims)
         axes = tuple(self._dim(d, "flip") for d in dims)
+        if self.ndim == 0:  # a 0-d tensor has nothing to reverse (PyTorch accepts dim 0 or -1)
+            return self.clone()
         return Flip.apply(self, axes=axes) if axes else self
 
     def repeat(self, *sizes: Any) -> Tensor:

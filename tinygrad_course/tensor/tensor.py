@@ -229,6 +229,26 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         """All dimensions reversed (the matrix transpose for 2-D)."""
         return self.permute(tuple(range(self.ndim - 1, -1, -1)))
 
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped: the transpose of each matrix in a stack (…, m, n) → (…, n, m)."""
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of each matrix in a stack: mT, since tensors here are real."""
+        return self.mT
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix (2-D; a 0-D tensor is returned as it is), as PyTorch."""
+        if self.ndim not in (0, 2):
+            raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+                               + (" For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""))
+        return self.T
+
     def size(self, dim: int | None = None) -> tuple[int, ...] | int:
         """The shape, or the size of one dimension."""
         if dim is None:
