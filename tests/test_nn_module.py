@@ -42,7 +42,7 @@ def test_parameter_is_a_leaf_tensor_that_requires_grad_and_ops_return_plain_tens
     t = tc.tensor([3.0])
     assert nn.Parameter(t)._array is t._array  # shares the array, like PyTorch
     assert not nn.Parameter(t, requires_grad=False).requires_grad
-    with pytest.raises(RuntimeError, match="only floating-point"):
+    with pytest.raises(RuntimeError, match="only Tensors of floating point and complex dtype"):
         nn.Parameter(tc.tensor([1, 2]))
 
 

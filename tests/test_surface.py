@@ -104,20 +104,16 @@ def test_dtype_names_and_a_clear_error_for_unknown_ones() -> None:
         np.float32, np.float64, np.float16, np.int64, np.int32, np.int16, np.bool_)
     assert tc.zeros(2, dtype=tc.long).dtype == np.int64 and tc.tensor([1], dtype=float).dtype == np.float64
     assert tc.ones(1, dtype="float64").dtype == np.float64 and tc.tensor([1.0]).to(tc.half).dtype == np.float16
-    with pytest.raises(TypeError, match="zeros|dtype: unknown or unsupported dtype 'floaty'; accepted: bool, double"):
+    with pytest.raises(TypeError, match="zeros|dtype: unknown or unsupported dtype 'floaty'; accepted: bool, cdouble, cfloat, complex128"):
         tc.zeros(2, dtype="floaty")
-    with pytest.raises(TypeError, match="complex tensors are not supported yet"):
-        tc.tensor([1.0], dtype=np.complex128)
-    with pytest.raises(TypeError, match="cannot make a tensor from list data \\(numpy dtype complex128\\)"):
-        tc.tensor([1 + 2j])
-    with pytest.raises(TypeError, match="numpy arrays of dtype complex128 are not supported"):
-        tc.tensor(np.array([1 + 2j]))
-    with pytest.raises(TypeError, match=r"complex numbers are not supported yet: got 1j"):
-        tc.ones(2) * 1j
-    with pytest.raises(TypeError, match="complex numbers are not supported yet"):
-        tc.ones(2) + np.array([1j, 2j])
-    with pytest.raises(TypeError, match="from_numpy: dtype complex64 is not supported"):
-        tc.from_numpy(np.zeros(2, dtype=np.complex64))
+    # Complex dtypes, as PyTorch's: Python complex → complex64 (the float32 default), numpy keeps its own.
+    assert tc.tensor([1.0], dtype=np.complex128).dtype == np.complex128 and tc.tensor([1 + 2j]).dtype == np.complex64
+    assert tc.tensor(np.array([1 + 2j])).dtype == np.complex128 and (tc.ones(2) * 1j).dtype == np.complex64
+    assert (tc.ones(2, dtype=tc.float64) + np.array([1j, 2j], dtype=np.complex64)).dtype == np.complex128
+    assert tc.from_numpy(np.zeros(2, dtype=np.complex64)).dtype == np.complex64
+    assert (tc.cfloat, tc.cdouble) == (np.complex64, np.complex128)
+    with pytest.raises(TypeError, match="numpy arrays of dtype complex256 are not supported"):
+        tc.tensor(np.array([1 + 2j], dtype=np.clongdouble))
 
 
 def test_devices_the_cpu_only_with_one_clear_error() -> None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from tinygrad_course.ops.conv import Col2im, Conv2d, Im2col, out_size, windows
 from tinygrad_course.tensor import Tensor, pad
+from tinygrad_course.tensor.batched import BatchedTensor
 from tinygrad_course.tensor.movement_methods import cat as _cat
 
 IntPair = int | tuple[int, int]
@@ -123,6 +124,15 @@ def max_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         raise TypeError(f"max_pool2d: input must be floating point, got {x.dtype}")
     k, s, p, d = _pool_args("max_pool2d", kernel_size, stride, padding, dilation, ceil_mode)
     oh, ow = _out_hw("max_pool2d", x.shape, k, s, p, d)
+    if isinstance(x, BatchedTensor):  # under vmap: the batch dims merged into N, pooled at once on the physical tensor
+        phys = x._inner
+        lead = tuple(phys.shape[:len(x._levels) + 1 - single])
+        pooled = max_pool2d(phys.reshape((-1,) + tuple(x.shape[1:])), k, s, p, d, return_indices=return_indices)
+        out, plane = pooled if return_indices else (pooled, None)
+        out = BatchedTensor(out.reshape(lead + tuple(out.shape[1:])), x._levels)
+        if plane is None:
+            return out
+        return out, BatchedTensor(plane.reshape(lead + tuple(plane.shape[1:])), x._levels)
     n, c, h, w = x.shape
     # Which element of each window is the max: found on a view padded with −inf ...
     view = windows(x._array, k, s, p, d, fill=-np.inf)  # (N, C, kh, kw, OH, OW)

@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_course.autograd.function import NeedsLoop
 from tinygrad_course.tensor import Tensor
 from tinygrad_course.tensor import random as _random
+from tinygrad_course.tensor.batched import BatchedTensor
 
 __all__ = [
     "celu", "cdist", "cosine_embedding_loss", "cosine_similarity", "elu", "gaussian_nll_loss", "glu",
@@ -30,6 +32,11 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def _const(array: np.ndarray) -> Tensor:
     return Tensor._make(np.asarray(array), None)
+
+
+def _values(t: Tensor) -> np.ndarray:
+    """t's values for a check on all of them (no gradient): under vmap, every sample's at once."""
+    return t._inner._array if isinstance(t, BatchedTensor) else t._array
 
 
 def _softplus(x: Tensor) -> Tensor:
@@ -53,7 +60,7 @@ def _clamp_strict(x: Tensor, lo: float, hi: float) -> Tensor:
     PyTorch's hardtanh family masks with strict inequalities (unlike clamp, which passes the
     gradient at the bounds); matching it keeps a unit sitting exactly on 0 or 6 in step.
     """
-    inside = (x._array > lo) & (x._array < hi)
+    inside = (x > lo) & (x < hi)
     return x.where(inside, x.detach().clamp(lo, hi))
 
 
@@ -93,7 +100,7 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x for x > 0, else α (eˣ − 1)."""
-    return _result(input, lambda x: x.where(x._array > 0, (x.clamp(max=0.0).exp() - 1.0) * alpha), inplace, "elu")
+    return _result(input, lambda x: x.where(x > 0, (x.clamp(max=0.0).exp() - 1.0) * alpha), inplace, "elu")
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -105,7 +112,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """max(0, x) + min(0, α (e^(x/α) − 1))."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0")
-    return _result(input, lambda x: x.where(x._array > 0, ((x.clamp(max=0.0) / alpha).exp() - 1.0) * alpha), inplace, "celu")
+    return _result(input, lambda x: x.where(x > 0, ((x.clamp(max=0.0) / alpha).exp() - 1.0) * alpha), inplace, "celu")
 
 
 def softsign(input: Tensor) -> Tensor:
@@ -144,15 +151,20 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """int64 tensor of shape (*tensor.shape, num_classes) with a 1 at each index (num_classes=-1: max + 1)."""
     if not isinstance(tensor, Tensor) or tensor.dtype.kind not in "iu":
         raise TypeError("one_hot is only applicable to index tensor of integer dtype")
-    idx = tensor._array.astype(np.int64)
+    levels = getattr(tensor, "_levels", None)  # batched by vmap: the indices of all samples at once
+    idx = (tensor._array if levels is None else tensor._inner._array).astype(np.int64)
     if num_classes == -1:
         if idx.size == 0:
             raise RuntimeError("one_hot: can not infer total number of classes from empty tensor")
+        if levels is not None:  # one count for every sample, or (as the loop would) one per sample
+            most = idx.reshape(idx.shape[:len(levels)] + (-1,)).max(-1)
+            if np.any(most != most.flat[0]):
+                raise NeedsLoop("one_hot infers a different num_classes for different samples")
         num_classes = int(idx.max()) + 1
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise RuntimeError("one_hot: class values must be non-negative and smaller than num_classes")
-    out = (idx[..., None] == np.arange(num_classes)).astype(np.int64)
-    return _const(out)
+    out = _const((idx[..., None] == np.arange(num_classes)).astype(np.int64))
+    return out if levels is None else BatchedTensor(out, levels)
 
 
 def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1) -> Tensor:
@@ -166,11 +178,11 @@ def gumbel_softmax(logits: Tensor, tau: float = 1.0, hard: bool = False, eps: fl
     y_soft = gumbels.softmax(dim)
     if not hard:
         return y_soft
-    arr = y_soft._array
-    index = np.expand_dims(arr.argmax(axis=dim), dim)
-    y_hard = np.zeros_like(arr)
-    np.put_along_axis(y_hard, index, 1.0, axis=dim)
-    return _const(y_hard) - y_soft.detach() + y_soft
+    # 1 at the first maximum along dim: its index compared with every position (batched under vmap)
+    d = dim % y_soft.ndim
+    positions = _const(np.arange(y_soft.shape[d]).reshape((-1,) + (1,) * (y_soft.ndim - 1 - d)))
+    y_hard = (y_soft.detach().argmax(d, keepdim=True) == positions).to(y_soft.dtype)
+    return y_hard - y_soft.detach() + y_soft
 
 
 # ---------------------------------------------------------------------- distances
@@ -182,7 +194,7 @@ def _pnorm(x: Tensor, p: float, dim: int, keepdim: bool = False) -> Tensor:
     if math.isinf(p):
         return x.abs().amax(dim, keepdim=keepdim)
     if p == 0:
-        return _const((x._array != 0).sum(axis=dim, keepdims=keepdim).astype(x.dtype))
+        return (x != 0).sum(dim, keepdim=keepdim).to(x.dtype)  # no gradient (a count)
     return (x.abs() ** p).sum(dim, keepdim=keepdim) ** (1.0 / p)
 
 
@@ -232,9 +244,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: None = None, reduce: Non
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        t = target._array
-        safe = _const(np.where(t > 0, t, 1).astype(t.dtype))
-        ylogy = (target * safe.log()).where(t != 0, 0.0)
+        # y log y, 0 at y = 0; its derivative log y + 1 reaches a target that requires grad
+        ylogy = (target * target.where(target > 0, 1).log()).where(target != 0, 0.0)
         loss = ylogy - target * input
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
@@ -248,10 +259,9 @@ def poisson_nll_loss(input: Tensor, target: Tensor, log_input: bool = True, full
     _check("poisson_nll_loss", reduction)
     loss = input.exp() - target * input if log_input else input - target * (input + eps).log()
     if full:
-        t = target._array
-        safe = np.where(t > 1, t, 1).astype(t.dtype)
-        stirling = np.where(t > 1, safe * np.log(safe) - safe + 0.5 * np.log(2 * np.pi * safe), 0).astype(t.dtype)
-        loss = loss + _const(stirling)
+        safe = target.where(target > 1, 1)
+        stirling = safe * safe.log() - safe + (safe * (2 * np.pi)).log() * 0.5
+        loss = loss + stirling.where(target > 1, 0)
     return _reduce(loss, reduction)
 
 
@@ -266,10 +276,10 @@ def gaussian_nll_loss(input: Tensor, target: Tensor, var: Tensor | float, full: 
             var = var.unsqueeze(-1)
         elif not (input.shape[:-1] == var.shape[:-1] and var.shape[-1] == 1):
             raise ValueError("gaussian_nll_loss: var is of incorrect size")
-    if np.any(var._array < 0):
+    if np.any(_values(var) < 0):
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
-    v = var._array
-    var = var + _const(np.maximum(v, eps) - v)  # clamped value, identity gradient (PyTorch's no_grad clamp_)
+    v = var.detach()
+    var = var + (v.clamp(min=eps) - v)  # clamped value, identity gradient (PyTorch's no_grad clamp_)
     diff = input - target
     loss = (var.log() + diff * diff / var) * 0.5
     if full:
@@ -306,9 +316,8 @@ def cosine_embedding_loss(input1: Tensor, input2: Tensor, target: Tensor, margin
     mag1 = (input1 * input1).sum(d) + 1e-12
     mag2 = (input2 * input2).sum(d) + 1e-12
     cos = prod / (mag1 * mag2).sqrt()
-    y = target._array
-    pos = (1.0 - cos).where(y == 1, 0.0)
-    neg = (cos - margin).relu().where(y == -1, 0.0)
+    pos = (1.0 - cos).where(target == 1, 0.0)
+    neg = (cos - margin).relu().where(target == -1, 0.0)
     return _reduce(pos + neg, reduction)
 
 
@@ -316,8 +325,7 @@ def hinge_embedding_loss(input: Tensor, target: Tensor, margin: float = 1.0, siz
                          reduce: None = None, reduction: str = "mean") -> Tensor:
     """x where y = 1, max(0, margin − x) where y = −1."""
     _check("hinge_embedding_loss", reduction)
-    y = target._array
-    loss = (margin - input).relu().where(y != 1, 0.0) + input.where(y != -1, 0.0)
+    loss = (margin - input).relu().where(target != 1, 0.0) + input.where(target != -1, 0.0)
     return _reduce(loss, reduction)
 
 
@@ -343,5 +351,5 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: None = None, red
     size = diff.abs()
     if beta == 0:
         return _reduce(size, reduction)
-    loss = (diff * diff * (0.5 / beta)).where(size._array < beta, size - 0.5 * beta)
+    loss = (diff * diff * (0.5 / beta)).where(size < beta, size - 0.5 * beta)
     return _reduce(loss, reduction)

@@ -76,7 +76,7 @@ def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: fl
     target = _pair_of_tensors("huber_loss", input, target)
     diff = input - target
     size = diff.abs()
-    loss = (0.5 * diff * diff).where(size._array < delta, (size - 0.5 * delta) * delta)
+    loss = (0.5 * diff * diff).where(size < delta, (size - 0.5 * delta) * delta)
     return _reduce(loss, reduction)
 
 
@@ -84,7 +84,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     """ℓᵢ = −wᵢ [yᵢ log xᵢ + (1 − yᵢ) log(1 − xᵢ)] for probabilities x ∈ [0, 1] (logs clamped at −100)."""
     check_reduction("binary_cross_entropy", reduction)
     target = _pair_of_tensors("binary_cross_entropy", input, target)
-    x = input._array
+    x = input._inner._array if isinstance(input, BatchedTensor) else input._array  # under vmap: every sample's
     if x.size and (not np.all(x >= 0) or not np.all(x <= 1)):
         raise ValueError(
             "binary_cross_entropy: all elements of input should be probabilities between 0 and 1 "

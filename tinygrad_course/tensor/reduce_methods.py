@@ -31,6 +31,53 @@ class ValuesIndices(NamedTuple):
     indices: Tensor
 
 
+def _on_physical(x: Any, fn: Callable[[Tensor, int], Any]) -> Any:
+    """For x batched by vmap (a `BatchedTensor`, see tensor/batched.py): fn(physical tensor, number
+    of batch dims), each tensor of its result batched as x.
+
+    The physical tensor holds every sample, batch dims first: fn, given dims shifted past them,
+    computes all the samples at once with recorded ops on it (so gradients flow), as
+    BatchedTensor._extreme does, instead of reading x's array (which sends vmap to its loop).
+    """
+    batched = type(x)  # BatchedTensor, reached through x (tensor/batched.py imports this module)
+    out = fn(x._inner, len(x._levels))
+    if isinstance(out, tuple):
+        return type(out)(*(batched(o, x._levels) for o in out))
+    return batched(out, x._levels)
+
+
+def _shift(dims: tuple[int, ...] | None, ndim: int, nb: int) -> tuple[int, ...]:
+    """Normalised dims (None: all) of a sample as dims of the physical tensor, past nb batch dims."""
+    return tuple(range(nb, nb + ndim)) if dims is None else tuple(d + nb for d in dims)
+
+
+def _median_of_rows(rows: Tensor) -> Tensor:
+    """median() of each row (last dim) of a plain tensor, as median() of that row alone gives it.
+
+    The value is found on the array (the lower median, or the row's first NaN); the gradient is
+    split evenly between the row's elements equal to it (its NaNs for NaN), as SpreadOverTies
+    does for one row, built from recorded ops: out = v − Σ w·(v' − x) over those elements, where
+    v' − x is exactly 0 for a finite v (v' = v), so that out is exactly v; v' = 0 for an infinite
+    v keeps ±inf (inf − (−inf)), and NaN stays NaN.
+    """
+    a = rows._array
+    n = a.shape[-1]
+    if n == 0:  # no elements: NaN (the sum, 0, for integers), as median() of an empty tensor
+        return rows._make(np.full(a.shape[:-1], np.nan, dtype=a.dtype), None) if a.dtype.kind == "f" else rows.sum(-1)
+    srt = np.sort(a, axis=-1, kind="stable")  # NaN last, in their order: the first NaN at n − #NaN
+    if a.dtype.kind != "f":  # no gradient to route
+        return rows._make(np.ascontiguousarray(srt[..., (n - 1) // 2]), None)
+    nans = np.isnan(a)
+    nan_count = nans.sum(axis=-1)
+    pos = np.where(nan_count > 0, n - nan_count, (n - 1) // 2)
+    value = np.take_along_axis(srt, pos[..., None], axis=-1)  # (…, 1)
+    mask = np.where(np.isnan(value), nans, a == value)
+    weight = (1.0 / np.maximum(mask.sum(axis=-1, keepdims=True), 1)).astype(a.dtype)
+    finite = rows._make(np.where(np.isfinite(value), value, 0).astype(a.dtype), None)
+    spread = ((finite - rows).where(mask, 0.0) * rows._make(weight, None)).sum(-1)
+    return rows._make(value[..., 0], None) - spread
+
+
 class ReduceMethods:
     """Reductions over all elements or over `dim`."""
 
@@ -232,6 +279,8 @@ class ReduceMethods:
         d = self._scan_dim(dim, name)
         if self.ndim == 0:
             return self._on_1d(lambda t: t._cum_extreme(0, name))
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p._cum_extreme(d + nb, name))
         a = np.moveaxis(self._array, d, -1)
         idx = np.zeros(a.shape, dtype=np.int64)
         if a.shape[-1]:
@@ -268,7 +317,8 @@ class ReduceMethods:
             if extra is None:
                 parts.append(None)
                 continue
-            t = extra if isinstance(extra, ReduceMethods) else type(self)(extra, dtype=self.dtype)
+            # a plain Tensor (type(self)(…) would make a Parameter, or fail for a BatchedTensor inside vmap)
+            t = extra if isinstance(extra, ReduceMethods) else self.new_tensor(extra)
             if t.ndim == 0:  # a number: broadcast to one slice, as PyTorch does with a scalar
                 shape = list(self.shape)
                 shape[d] = 1
@@ -308,6 +358,8 @@ class ReduceMethods:
             self._dim(dim, "sort")
             return ValuesIndices(self._take_0d(), self._make(np.zeros((), dtype=np.int64), None))
         d = self._dim(dim, "sort")
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p.sort(d + nb, descending))
         idx = self._order(d, descending)
         return ValuesIndices(self._take(idx, d), self._make(idx.astype(np.int64), None))
 
@@ -326,6 +378,8 @@ class ReduceMethods:
             raise ValueError(f"topk: k ({k!r}) is out of range for dim {d} of shape {self.shape} (size {n})")
         if self.ndim == 0:
             return self.sort(d) if k == 1 else ValuesIndices(self.reshape(1)[:0], self._make(np.zeros(0, np.int64), None))
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p.topk(k, d + nb, largest, sorted))
         idx = np.take(self._order(d, largest), np.arange(k), axis=d)
         return ValuesIndices(self._take(idx, d), self._make(idx.astype(np.int64), None))
 
@@ -337,6 +391,8 @@ class ReduceMethods:
             raise ValueError(f"kthvalue: k ({k!r}) is out of range for dim {d} of shape {self.shape} (accepted: 1 to {n})")
         if self.ndim == 0:
             return self.sort(d)
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p.kthvalue(k, d + nb, keepdim))
         idx = np.take(self._order(d, False), [k - 1], axis=d)
         return self._selected(idx, d, keepdim)
 
@@ -351,6 +407,8 @@ class ReduceMethods:
         """The lower median (NaN if any NaN). Without dim: a 0-d value whose gradient splits between ties;
         with dim: (values, indices) along it."""
         if dim is None:
+            if hasattr(self, "_levels"):  # batched by vmap: each sample's elements as one row of the physical tensor
+                return _on_physical(self, lambda p, nb: _median_of_rows(p.reshape(tuple(p.shape[:nb]) + (-1,))))
             a = self._array.reshape(-1)
             if a.size == 0:
                 return self._make(np.asarray(np.nan, dtype=self.dtype), None) if a.dtype.kind == "f" else self.sum()
@@ -363,6 +421,8 @@ class ReduceMethods:
         n = self.shape[d]
         if n == 0:
             raise ValueError(f"median: dim {d} of shape {self.shape} has size 0; there is no median to take")
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p.median(d + nb, keepdim))
         order = self._order(d, False)
         a = self._array
         pos = np.full(np.delete(np.array(a.shape), d), (n - 1) // 2, dtype=np.int64)
@@ -386,8 +446,10 @@ class ReduceMethods:
             raise ValueError(f"quantile: q must be a number or a 0-d or 1-d tensor, got shape {qa.shape}")
         if np.any(~((qa >= 0) & (qa <= 1))):
             raise ValueError(f"quantile: q values must be in the range [0, 1], got {qa.tolist()}")
-        if self._array.size == 0:
+        if self.numel() == 0:
             raise ValueError(f"quantile: the input must be non-empty, got shape {self.shape}")
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: self._batched_quantile(p, nb, q, qa.ndim, dim, keepdim, interpolation))
         x, d = (self.reshape(-1), 0) if dim is None else (self, self._dim(dim, "quantile"))
         if x.ndim == 0:
             x, d = x.reshape(1), 0
@@ -416,12 +478,26 @@ class ReduceMethods:
             out = out.reshape([qa.size] + kept)
         return out.reshape(out.shape[1:]) if qa.ndim == 0 else out
 
+    def _batched_quantile(self, p: Tensor, nb: int, q: Any, q_ndim: int, dim: int | None, keepdim: bool,
+                          interpolation: str) -> Tensor:
+        """quantile of each sample (self batched by vmap) on its physical tensor p (nb batch dims)."""
+        lead = tuple(p.shape[:nb])
+        if dim is None or self.ndim == 0:  # each sample's elements as one row
+            out = p.reshape(lead + (-1,)).quantile(q, nb, interpolation=interpolation)
+            if keepdim:
+                out = out.reshape(tuple(out.shape) + (1,) * self.ndim)
+        else:
+            out = p.quantile(q, self._dim(dim, "quantile") + nb, keepdim, interpolation=interpolation)
+        if q_ndim == 1:  # the dim of q comes first: after the batch dims instead
+            out = out.permute(tuple(range(1, nb + 1)) + (0,) + tuple(range(nb + 1, out.ndim)))
+        return out
+
     # ------------------------------------------------------------ NaN-aware and paired reductions
     def nansum(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
         """Σ over dim treating NaN as 0; gradient 0 at the NaNs."""
         x = self if dtype is None else self.to(dtype)
         if x.dtype.kind == "f":
-            x = x.where(~np.isnan(x._array), 0.0)
+            x = x.where(x == x, 0.0)  # x == x: False exactly at the NaNs (a comparison, batched under vmap)
         return x.sum(dim, keepdim)
 
     def nanmean(self, dim: Dim = None, keepdim: bool = False, *, dtype: Any = None) -> Tensor:
@@ -430,6 +506,8 @@ class ReduceMethods:
         if x.dtype.kind != "f":
             raise TypeError(f"nanmean: expected a floating tensor, got dtype {x.dtype} (as PyTorch)")
         dims = x._dims(dim, None, "nanmean")
+        if hasattr(x, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(x, lambda p, nb: p.nanmean(_shift(dims, x.ndim, nb), keepdim))
         count = np.sum(~np.isnan(x._array), axis=dims, keepdims=keepdim).astype(x.dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             return x.nansum(dims, keepdim) / count
@@ -449,4 +527,6 @@ class ReduceMethods:
     def count_nonzero(self, dim: Dim = None) -> Tensor:
         """The number of nonzero elements over dim (int64); no gradient."""
         dims = self._dims(dim, None, "count_nonzero")
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p.count_nonzero(_shift(dims, self.ndim, nb)))
         return self._make(np.asarray(np.count_nonzero(self._array, axis=dims), dtype=np.int64), None)
