@@ -98,7 +98,9 @@ def run_backward(
                 version.check_saved(node)
             if node._hooks or node._retained or (wanted and node in wanted):
                 grad_out = _visit_node(node, grad_out, plain, wanted, results, handed_out)
-            if plain and not node.array_backward:
+            if node._complex:
+                grad_ins = _complex_backward(node, grad_out, plain)
+            elif plain and not node.array_backward:
                 grad_ins = _backward_on_tensors(node, grad_out)
             else:
                 grad_ins = type(node).backward(node, grad_out)
@@ -153,6 +155,18 @@ def _backward_on_tensors(node: Function, grad_out: np.ndarray) -> tuple[Any, ...
     if type(grad_ins) is not tuple:
         grad_ins = (grad_ins,)
     return tuple([None if g is None else g._array for g in grad_ins])
+
+
+def _complex_backward(node: Function, grad_out: Any, plain: bool) -> tuple[Any, ...]:
+    """A holomorphic op on complex numbers: its formula gives Jᵀ g; PyTorch's gradient is Jᴴ g = conj(Jᵀ conj(g))."""
+    if plain:
+        g = np.conj(grad_out)
+        ins = _backward_on_tensors(node, g) if not node.array_backward else type(node).backward(node, g)
+        ins = ins if type(ins) is tuple else (ins,)
+        return tuple([None if x is None else np.conj(x) for x in ins])
+    ins = type(node).backward(node, grad_out.conj())
+    ins = ins if type(ins) is tuple else (ins,)
+    return tuple([None if x is None else x.conj() for x in ins])
 
 
 def _fit(g: Any, data: np.ndarray, node: Function, plain: bool) -> Any:

@@ -99,6 +99,12 @@ class Function:
     broadcasts = False
     # True when backward's formula works on numpy arrays as well as on Tensors (see above).
     array_backward = False
+    # Complex tensors: None (the op refuses them), "holomorphic" (backward's formula is J g for
+    # the complex derivative J; the engines run it as conj(backward(conj g)) = Jᴴ g, PyTorch's
+    # convention ∂L/∂z*), or "explicit" (backward handles complex inputs itself).
+    complex_rule: str | None = None
+    # Set on a node whose output is complex and whose rule is "holomorphic".
+    _complex = False
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -224,6 +230,8 @@ class Primitive(Function):
                 raise
             if type(data) is not np.ndarray:
                 data = np.asarray(data)  # numpy gives scalars for 0-d results
+            if data.dtype.kind == "c" and cls.complex_rule is None:
+                refuse_complex(cls, inputs)
             out = _new_object(Tensor)
             out._array = data
             out.grad = out._hooks = out.grad_fn = None
@@ -255,6 +263,8 @@ class Primitive(Function):
             raise
         if type(data) is not np.ndarray:
             data = output_array(ctx, data)
+        if data.dtype.kind == "c":
+            mark_complex(cls, ctx, inputs)
         # The output Tensor and the node are filled in here, inline (what Tensor._make and
         # record() do): two function calls less per op.
         out = _new_object(Tensor)
@@ -390,6 +400,21 @@ def once_differentiable(backward: Callable[..., Any]) -> Callable[..., Any]:
     wrapper.__name__ = getattr(backward, "__name__", "backward")
     wrapper.__doc__ = backward.__doc__
     return wrapper
+
+
+def refuse_complex(cls: type, inputs: Sequence[Any]) -> None:
+    """The error of an op that has no complex version, naming it and the dtypes (as PyTorch's "not implemented for 'ComplexFloat'")."""
+    dtypes = ", ".join(str(t.dtype) for t in inputs if hasattr(t, "dtype"))
+    raise TypeError(f"{cls.__name__.lower()}: not implemented for complex tensors (got {dtypes}); "
+                    "use .real, .imag or .abs() first, or an op defined on complex numbers")
+
+
+def mark_complex(cls: type, ctx: Function, inputs: Sequence[Any]) -> None:
+    """A complex output: refuse an op without a complex rule; mark a holomorphic one for the engines' conj(backward(conj g))."""
+    if cls.complex_rule is None:
+        refuse_complex(cls, inputs)
+    if cls.complex_rule == "holomorphic":
+        ctx._complex = True
 
 
 def output_array(ctx: Function, data: Any) -> np.ndarray:

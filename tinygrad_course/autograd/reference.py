@@ -43,6 +43,8 @@ def apply(cls: type[Primitive], *inputs: Any, **kwargs: Any) -> Any:
             explain_broadcast(cls.__name__.lower(), [t.shape for t in inputs])
         raise
     data = output_array(ctx, data)
+    if data.dtype.kind == "c":
+        function.mark_complex(cls, ctx, inputs)  # refuses an op without a complex rule
     if mode.grad_enabled and any(ctx.needs_input_grad):
         record(ctx, inputs, data)  # ctx.parents = inputs, plus a creation number
         return function.Tensor._make(data, ctx)
@@ -93,7 +95,12 @@ def run_backward(
                     ref().grad = _accumulate(ref().grad, g, create_graph)
             if node in wanted:
                 results[wanted[node]] = _accumulate(results[wanted[node]], g, create_graph)
-            grad_inputs = node.backward(node, g)  # the chain rule, one formula per op
+            if node._complex:  # a holomorphic op on complex numbers: Jᴴ g = conj(Jᵀ conj(g))
+                grad_inputs = node.backward(node, g.conj())
+                grad_inputs = grad_inputs if isinstance(grad_inputs, tuple) else (grad_inputs,)
+                grad_inputs = tuple(None if gi is None else gi.conj() for gi in grad_inputs)
+            else:
+                grad_inputs = node.backward(node, g)  # the chain rule, one formula per op
             if not isinstance(grad_inputs, tuple):
                 grad_inputs = (grad_inputs,)
             _report(node, g, grad_inputs)

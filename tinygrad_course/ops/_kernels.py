@@ -68,7 +68,7 @@ _SMALL_POWERS = {
 
 def power(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """xʸ elementwise; a 0-d exponent of 0.5, ±1, ±2, 3 or −0.5 on floats takes the fast kernels."""
-    if y.ndim == 0 and x.dtype.kind == "f":
+    if y.ndim == 0 and x.dtype.kind == "f" and y.dtype.kind != "c":
         fast = _SMALL_POWERS.get(float(y))
         if fast is not None:
             return np.asarray(fast(x), dtype=np.result_type(x, y))

@@ -18,6 +18,8 @@ from tinygrad_course.ops._kernels import power, zero_where
 class Add(Primitive):
     """z = x + y; ∂c/∂x = g, ∂c/∂y = g."""
 
+    complex_rule = "holomorphic"
+
     broadcasts = True
     array_backward = True
 
@@ -33,6 +35,8 @@ class Add(Primitive):
 class Sub(Primitive):
     """z = x − y; ∂c/∂x = g, ∂c/∂y = −g."""
 
+    complex_rule = "holomorphic"
+
     broadcasts = True
     array_backward = True
 
@@ -47,6 +51,8 @@ class Sub(Primitive):
 
 class Mul(Primitive):
     """z = x · y; ∂c/∂x = g · y, ∂c/∂y = g · x."""
+
+    complex_rule = "holomorphic"
 
     broadcasts = True
     array_backward = True
@@ -65,6 +71,8 @@ class Mul(Primitive):
 
 class Div(Primitive):
     """z = x / y; ∂c/∂x = g / y, ∂c/∂y = −g · (x / y) / y."""
+
+    complex_rule = "holomorphic"
 
     broadcasts = True
     array_backward = True
@@ -85,6 +93,8 @@ class Div(Primitive):
 class Neg(Primitive):
     """z = −x; ∂c/∂x = −g."""
 
+    complex_rule = "holomorphic"
+
     array_backward = True
 
     @staticmethod
@@ -100,6 +110,7 @@ class Pow(Primitive):
     """z = x^y; ∂c/∂x = g · y · x^(y−1), ∂c/∂y = g · z · ln x."""
 
     broadcasts = True
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, y):
@@ -119,7 +130,7 @@ class Pow(Primitive):
             # PyTorch's special cases: x⁰ has gradient 0 (also at x = 0, where y·x^(y−1) is 0·∞),
             # and 0^y has gradient 0 with respect to y for y ≥ 0 (where z·ln x is 0·(−∞)).
             gx = zero_where(g * y * x ** (y - 1), ys == 0) if nx else None
-            gy = zero_where(g * out * x.log(), (xs == 0) & (ys >= 0)) if ny else None
+            gy = zero_where(g * out * x.log(), (xs == 0) & (np.real(ys) >= 0)) if ny else None
         return gx, gy
 
 
@@ -162,6 +173,8 @@ class Remainder(Primitive):
 class Exp(Primitive):
     """z = eˣ; ∂c/∂x = g · z (the output is saved, not recomputed)."""
 
+    complex_rule = "holomorphic"
+
     array_backward = True
 
     @staticmethod
@@ -179,6 +192,8 @@ class Exp(Primitive):
 class Log(Primitive):
     """z = ln x; ∂c/∂x = g / x."""
 
+    complex_rule = "holomorphic"
+
     array_backward = True
 
     @staticmethod
@@ -194,6 +209,8 @@ class Log(Primitive):
 
 class Sqrt(Primitive):
     """z = √x; ∂c/∂x = g / (2z)."""
+
+    complex_rule = "holomorphic"
 
     array_backward = True
 
@@ -212,6 +229,8 @@ class Sqrt(Primitive):
 class Sin(Primitive):
     """z = sin x; ∂c/∂x = g · cos x."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -226,6 +245,8 @@ class Sin(Primitive):
 class Cos(Primitive):
     """z = cos x; ∂c/∂x = −g · sin x."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -239,6 +260,8 @@ class Cos(Primitive):
 
 class Tanh(Primitive):
     """z = tanh x; ∂c/∂x = g · (1 − z²)."""
+
+    complex_rule = "holomorphic"
 
     array_backward = True
 
@@ -256,6 +279,8 @@ class Tanh(Primitive):
 
 class Sigmoid(Primitive):
     """z = σ(x) = 1 / (1 + e⁻ˣ); ∂c/∂x = g · z (1 − z)."""
+
+    complex_rule = "holomorphic"
 
     array_backward = True
 
@@ -388,6 +413,8 @@ def _split_ties(g: Any, wins: np.ndarray, ties: np.ndarray) -> tuple[Any, Any]:
 class Where(Primitive):
     """z = x where cond else y; ∂c/∂x = g · 1[cond], ∂c/∂y = g · 1[¬cond] (cond gets no gradient)."""
 
+    complex_rule = "holomorphic"
+
     broadcasts = True
 
     @staticmethod
@@ -407,9 +434,13 @@ class Where(Primitive):
 class Cast(Primitive):
     """z = x converted to another dtype; ∂c/∂x = g converted back."""
 
+    complex_rule = "explicit"  # complex → real keeps Re; its backward casts back (Re g for a real input)
+
     @staticmethod
     def forward(ctx, x, dtype=None):
         ctx.in_dtype = x.dtype
+        if x.dtype.kind == "c" and dtype.kind != "c":  # complex → real keeps the real part (PyTorch warns too)
+            x = x.real
         return x.astype(dtype)
 
     @staticmethod
@@ -422,6 +453,8 @@ class Cast(Primitive):
 
 class Tan(Primitive):
     """z = tan x; ∂c/∂x = g · (1 + z²)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x):
@@ -439,6 +472,8 @@ class Tan(Primitive):
 class Sinh(Primitive):
     """z = sinh x; ∂c/∂x = g · cosh x."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -454,6 +489,8 @@ class Sinh(Primitive):
 class Cosh(Primitive):
     """z = cosh x; ∂c/∂x = g · sinh x."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -468,6 +505,8 @@ class Cosh(Primitive):
 
 class Asin(Primitive):
     """z = asin x; ∂c/∂x = g / √(1 − x²)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x):
@@ -485,6 +524,8 @@ class Asin(Primitive):
 class Acos(Primitive):
     """z = acos x; ∂c/∂x = −g / √(1 − x²)."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -501,6 +542,8 @@ class Acos(Primitive):
 class Atan(Primitive):
     """z = atan x; ∂c/∂x = g / (1 + x²)."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -515,6 +558,8 @@ class Atan(Primitive):
 class Asinh(Primitive):
     """z = asinh x; ∂c/∂x = g / √(x² + 1)."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -528,6 +573,8 @@ class Asinh(Primitive):
 
 class Acosh(Primitive):
     """z = acosh x (x ≥ 1); ∂c/∂x = g / √(x² − 1)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x):
@@ -544,6 +591,8 @@ class Acosh(Primitive):
 
 class Atanh(Primitive):
     """z = atanh x (|x| < 1); ∂c/∂x = g / (1 − x²)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x):
@@ -580,6 +629,8 @@ class Atan2(Primitive):
 class Exp2(Primitive):
     """z = 2ˣ; ∂c/∂x = g · z · ln 2."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):
@@ -596,6 +647,8 @@ class Exp2(Primitive):
 class Expm1(Primitive):
     """z = eˣ − 1 (precise for small x); ∂c/∂x = g · (z + 1)."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x):
         with np.errstate(over="ignore"):
@@ -611,6 +664,8 @@ class Expm1(Primitive):
 
 class Log1p(Primitive):
     """z = ln(1 + x) (precise for small x); ∂c/∂x = g / (1 + x)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x):

@@ -22,6 +22,8 @@ class Linear(Primitive):
     ∂c/∂a = δ W (eq. 2), ∂c/∂W = δᵀ a (eq. 3), ∂c/∂b = Σ_batch δ (eq. 4).
     """
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, a, w, b=None):
         ctx.save_for_backward(a, w)

@@ -93,6 +93,8 @@ def _check_gap(values: np.ndarray, name: str, what: str) -> None:
 class Inv(Primitive):
     """z = a⁻¹; ∂c/∂a = −a⁻ᵀ g a⁻ᵀ."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, a):
         try:
@@ -111,6 +113,8 @@ class Inv(Primitive):
 
 class Det(Primitive):
     """z = det a; ∂c/∂a = g · det a · a⁻ᵀ (needs a invertible)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, a):
@@ -140,6 +144,8 @@ class LogAbsDet(Primitive):
 
 class Solve(Primitive):
     """x = a⁻¹ b (b: …, n, k; batch dims broadcast); ∂c/∂b = a⁻ᵀ g, ∂c/∂a = −(∂c/∂b) xᵀ."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, a, b):
@@ -347,6 +353,8 @@ def _expm_one(a: np.ndarray) -> np.ndarray:
 class MatrixExp(Primitive):
     """z = exp(a) = Σ aᵏ/k!; ∂c/∂a = the upper-right block of exp([[aᵀ, g], [0, aᵀ]])."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, a):
         flat = a.reshape((-1,) + a.shape[-2:]).astype(np.float64)
@@ -371,6 +379,8 @@ class Einsum(Primitive):
     nowhere else comes from a ones vector, and a repeated letter (a diagonal, a trace) is
     spread back over the diagonal by identity matrices.
     """
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, *xs, equation=""):

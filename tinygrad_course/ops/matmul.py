@@ -14,6 +14,8 @@ class MatMul(Primitive):
     The engine sums the gradients over broadcast batch dims.
     """
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)

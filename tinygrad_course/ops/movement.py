@@ -27,6 +27,8 @@ def _is_basic(index: Any) -> bool:
 class Reshape(Primitive):
     """z = x viewed with a new shape (same elements, row-major order); ∂c/∂x = g reshaped back."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x, shape=()):
         ctx.in_shape = x.shape
@@ -39,6 +41,8 @@ class Reshape(Primitive):
 
 class Permute(Primitive):
     """z = x with dims reordered (zᵢⱼ… = x at permuted index); ∂c/∂x = g with the inverse order."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, axes=()):
@@ -53,6 +57,8 @@ class Permute(Primitive):
 class Expand(Primitive):
     """z = x broadcast to a larger shape (a view); ∂c/∂x = g summed over the broadcast dims."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x, shape=()):
         ctx.in_shape = x.shape
@@ -65,6 +71,8 @@ class Expand(Primitive):
 
 class GetItem(Primitive):
     """z = x[index] (basic or advanced); ∂c/∂x = zeros with g added at the index (repeats accumulate)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, index=None):
@@ -79,6 +87,8 @@ class GetItem(Primitive):
 
 class IndexAdd(Primitive):
     """z = zeros(shape) with x added at `index` (np.add.at, so repeated indices add up); ∂c/∂x = g[index]."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, index=None, shape=()):
@@ -98,6 +108,8 @@ class IndexAdd(Primitive):
 class Clone(Primitive):
     """z = a copy of x (its own memory); ∂c/∂x = g."""
 
+    complex_rule = "holomorphic"
+
     array_backward = True
 
     @staticmethod
@@ -114,6 +126,8 @@ class SetItem(Primitive):
 
     The out-of-place form of ``x[index] = v``: Tensor.__setitem__ writes z back into x.
     """
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, v, index=None):
@@ -132,6 +146,8 @@ class SetItem(Primitive):
 
 class Cat(Primitive):
     """z = the inputs joined along `axis`; ∂c/∂xₖ = the k-th slice of g."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, *xs, axis=0):
@@ -154,6 +170,8 @@ class Cat(Primitive):
 class Pad(Primitive):
     """z = x with `widths` ((before, after) per dim) of constant `value` around it; ∂c/∂x = the middle of g."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x, widths=(), value=0.0):
         ctx.index = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
@@ -166,6 +184,8 @@ class Pad(Primitive):
 
 class Flip(Primitive):
     """z = x reversed along `axes`; ∂c/∂x = g reversed along the same axes."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, axes=()):

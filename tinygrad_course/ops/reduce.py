@@ -23,6 +23,8 @@ def _kept_shape(shape: tuple[int, ...], axis: tuple[int, ...] | None) -> tuple[i
 class Sum(Primitive):
     """z = Σ_axis x; ∂c/∂x = g broadcast back over the summed dims."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x, axis=None, keepdim=False):
         ctx.in_shape = x.shape
@@ -128,6 +130,8 @@ class Var(Primitive):
 
 class Prod(Primitive):
     """z = Π_axis x; ∂c/∂xᵢ = g · Π_{j≠i} xⱼ (= g · z / xᵢ when no xᵢ is zero)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, axis=None, keepdim=False):

@@ -26,6 +26,8 @@ def _upper(n: int) -> np.ndarray:
 class Cumsum(Primitive):
     """zᵢ = Σ_{j ≤ i} xⱼ; ∂c/∂xᵢ = Σ_{j ≥ i} gⱼ (a reversed cumsum)."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x, axis=0, dtype=None):
         ctx.axis, ctx.in_dtype = axis, x.dtype
@@ -43,6 +45,8 @@ class Cumsum(Primitive):
 
 class Cumprod(Primitive):
     """zᵢ = Π_{j ≤ i} xⱼ; ∂c/∂xᵢ = Σ_{j ≥ i} gⱼ Π_{k ≤ j, k ≠ i} xₖ (exact with zeros too)."""
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, axis=0):

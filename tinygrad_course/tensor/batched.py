@@ -127,7 +127,7 @@ class BatchedTensor(Tensor):
 
     def _binary(self, fn: Any, other: Any, reflected: bool = False, floating: bool = False) -> Tensor:
         dtype = result_type(self, other)
-        if floating and dtype.kind != "f":
+        if floating and dtype.kind not in "fc":
             dtype = dtypes.get_default_dtype()
         a, b = self._as_operand(dtype), self._as_operand(dtype, other)
         return fn.apply(b, a) if reflected else fn.apply(a, b)
@@ -140,7 +140,7 @@ class BatchedTensor(Tensor):
     def _const(self, value: Any) -> Tensor:
         # Tensor's reads the array's dtype for a number operand (x[0] = 1.0, …): the dtype instead.
         if isinstance(value, (bool, int, float, np.number, np.bool_)):
-            floating = isinstance(value, (float, np.floating)) and self.dtype.kind != "f"
+            floating = isinstance(value, (float, np.floating)) and self.dtype.kind not in "fc"
             return Tensor._make(np.asarray(value, dtype=dtypes.get_default_dtype() if floating else self.dtype), None)
         return Tensor._const(self, value)
 

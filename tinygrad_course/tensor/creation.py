@@ -34,8 +34,8 @@ def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor sharing memory with `array` (its dtype kept)."""
     if not isinstance(array, np.ndarray):
         raise TypeError(f"from_numpy: expected np.ndarray, got {type(array).__name__}")
-    if array.dtype.kind not in "fiub":
-        raise TypeError(f"from_numpy: dtype {array.dtype} is not supported; accepted: floating, integer, bool")
+    if array.dtype.kind not in "fiubc" or array.dtype in (np.longdouble, np.clongdouble):
+        raise TypeError(f"from_numpy: dtype {array.dtype} is not supported; accepted: floating, complex, integer, bool")
     return Tensor._make(array, None)
 
 
@@ -94,9 +94,16 @@ def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bo
 
 
 def randn(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
-    """Standard normal samples N(0, 1) from the seeded generator (or `generator`)."""
+    """Standard normal samples N(0, 1) from the seeded generator (or `generator`); for a complex dtype,
+    E|z|² = 1 (real and imaginary parts each N(0, ½)), as PyTorch."""
     device_.check(device, "randn")
-    data = _random.rng(generator).standard_normal(shape_arg(size)).astype(_float(dtype))
+    d = _float(dtype)
+    rng = _random.rng(generator)
+    if d.kind == "c":
+        parts = rng.standard_normal(shape_arg(size) + (2,)) * np.sqrt(0.5)
+        data = (parts[..., 0] + 1j * parts[..., 1]).astype(d)
+    else:
+        data = rng.standard_normal(shape_arg(size)).astype(d)
     return _leaf(data, requires_grad)
 
 

@@ -15,15 +15,19 @@ int16 = np.dtype(np.int16)
 int32 = np.dtype(np.int32)
 int64 = np.dtype(np.int64)
 bool_ = np.dtype(np.bool_)
+complex64 = np.dtype(np.complex64)
+complex128 = np.dtype(np.complex128)
 # PyTorch's other names for the same dtypes.
 half, float_, double = float16, float32, float64
 short, int_, long = int16, int32, int64
+cfloat, cdouble = complex64, complex128
 
 # Every name a dtype may be given by, for `as_dtype` and its error message.
 NAMES = {
     "float16": float16, "half": float16, "float32": float32, "float": float32, "float64": float64,
     "double": float64, "uint8": uint8, "int8": int8, "int16": int16, "short": int16, "int32": int32,
     "int": int32, "int64": int64, "long": int64, "bool": bool_,
+    "complex64": complex64, "cfloat": complex64, "complex128": complex128, "cdouble": complex128,
 }
 
 # Python floats and lists of floats become this dtype (PyTorch's default is float32 too).
@@ -44,16 +48,41 @@ def set_default_dtype(dtype: Any) -> None:
     _default_float = d
 
 
+def get_default_complex_dtype() -> np.dtype:
+    """The dtype of Python complex numbers: complex64 with the float32 default, complex128 with float64 (as PyTorch)."""
+    return complex128 if _default_float == float64 else complex64
+
+
 def is_floating(dtype: np.dtype) -> bool:
-    """True for float16/32/64, the dtypes that may require grad."""
+    """True for float16/32/64."""
     return dtype.kind == "f"
+
+
+def is_complex(dtype: np.dtype) -> bool:
+    """True for complex64/128."""
+    return dtype.kind == "c"
+
+
+def is_differentiable(dtype: np.dtype) -> bool:
+    """True for the dtypes that may require grad: floating and complex."""
+    return dtype.kind in "fc"
+
+
+def to_real(dtype: np.dtype) -> np.dtype:
+    """The real dtype of a complex one's parts (complex64 → float32), or the dtype itself."""
+    return {complex64: float32, complex128: float64}.get(dtype, dtype)
+
+
+def to_complex(dtype: np.dtype) -> np.dtype:
+    """The complex dtype with parts of this real dtype (float64 → complex128; float16/32 → complex64)."""
+    return complex128 if dtype in (float64, complex128) else complex64
 
 
 def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
     """A dtype from any of its names: a numpy dtype or type, one of ours, PyTorch's string names,
     or a Python type (float → float64, int → int64, bool → bool, as torch.tensor(..., dtype=float)).
 
-    Complex and other unsupported dtypes raise a TypeError naming what exists.
+    Unsupported dtypes raise a TypeError naming what exists.
     """
     if isinstance(dtype, str):
         d = NAMES.get(dtype.removeprefix("torch."))
@@ -63,15 +92,16 @@ def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
         d = int64
     elif dtype is bool:
         d = bool_
+    elif dtype is complex:
+        d = complex128
     else:
         try:
             d = np.dtype(dtype)
         except TypeError:
             d = None
     if d is None or d not in NAMES.values():
-        what = "complex tensors are not supported yet; " if d is not None and d.kind == "c" else ""
         raise TypeError(
-            f"{op}: unknown or unsupported dtype {dtype!r}; {what}accepted: "
+            f"{op}: unknown or unsupported dtype {dtype!r}; accepted: "
             + ", ".join(sorted(set(NAMES)))
         )
     return d

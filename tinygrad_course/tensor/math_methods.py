@@ -132,7 +132,9 @@ class MathMethods:
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
     def abs(self) -> Tensor:
-        """|x|; ∂/∂x = sign(x)."""
+        """|x|; ∂/∂x = sign(x) (for complex z: |z| with gradient z/|z|)."""
+        if self.dtype.kind == "c":
+            return self._complex_abs()
         return Abs.apply(self)
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
@@ -379,7 +381,7 @@ class MathMethods:
 
     def _floating(self, name: str) -> Tensor:
         # PyTorch computes exp/log/... of an integer tensor in the default float dtype.
-        return self if self.dtype.kind == "f" else self.to(dtypes.get_default_dtype())
+        return self if self.dtype.kind in "fc" else self.to(dtypes.get_default_dtype())
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:

@@ -20,6 +20,7 @@ from tinygrad_course.ops.matmul import MatMul
 from tinygrad_course.ops.movement import Clone
 from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor import dtypes
+from tinygrad_course.tensor.complex_methods import ComplexMethods
 from tinygrad_course.tensor.inplace_methods import InplaceMethods
 from tinygrad_course.tensor.linalg_methods import LinalgMethods
 from tinygrad_course.tensor.math_methods import MathMethods
@@ -40,6 +41,8 @@ def _dtype_of_python(value: Any, arr: np.ndarray) -> np.dtype:
         return dtypes.int64
     if kind == "b":
         return dtypes.bool_
+    if kind == "c":
+        return dtypes.get_default_complex_dtype()
     raise TypeError(
         f"Tensor: cannot make a tensor from {type(value).__name__} data (numpy dtype {arr.dtype}); "
         "accepted: numbers, bools, (nested) lists/tuples of them, numpy arrays, Tensors"
@@ -49,11 +52,10 @@ def _dtype_of_python(value: Any, arr: np.ndarray) -> np.dtype:
 def _as_numpy(data: Any) -> np.ndarray:
     """Numbers, bools, (nested) lists, numpy arrays as a numpy array, or a clear error."""
     if isinstance(data, np.ndarray):
-        if data.dtype.kind not in "fiub":
+        if data.dtype.kind not in "fiubc" or data.dtype == np.clongdouble or data.dtype == np.longdouble:
             raise TypeError(
-                f"Tensor: numpy arrays of dtype {data.dtype} are not supported"
-                + ("; complex tensors are not supported yet" if data.dtype.kind == "c" else "")
-                + "; accepted: floating, integer and bool arrays"
+                f"Tensor: numpy arrays of dtype {data.dtype} are not supported; "
+                "accepted: floating (16/32/64-bit), complex (64/128-bit), integer and bool arrays"
             )
         return data
     if isinstance(data, (str, bytes)):
@@ -68,7 +70,7 @@ def _as_numpy(data: Any) -> np.ndarray:
             "Tensor: ragged nested sequence: every list at the same depth must have the same "
             f"length to form a rectangular tensor ({err})"
         ) from None
-    if arr.dtype.kind not in "fiub":
+    if arr.dtype.kind not in "fiubc":
         _dtype_of_python(data, arr)  # raises, naming what was given
     return arr
 
@@ -90,7 +92,7 @@ def _to_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     return np.array(_as_numpy(data), dtype=dtype)
 
 
-class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, LinalgMethods):
+class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, LinalgMethods, ComplexMethods):
     """A multi-dimensional array that records the ops applied to it, for reverse-mode autodiff.
 
     ``tc.tensor(data, dtype=None, requires_grad=False)`` copies `data` (numbers, nested lists,
@@ -170,9 +172,11 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
             return value
         if isinstance(value, np.ndarray):
             return Tensor._make(value, None)
-        if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        if isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
             dtype = self._array.dtype
-            if isinstance(value, (float, np.floating)) and dtype.kind != "f":
+            if isinstance(value, (complex, np.complexfloating)) and dtype.kind != "c":
+                dtype = dtypes.to_complex(dtype) if dtype.kind == "f" else dtypes.get_default_complex_dtype()
+            elif isinstance(value, (float, np.floating)) and dtype.kind not in "fc":
                 dtype = dtypes.get_default_dtype()
             return Tensor._make(np.asarray(value, dtype=dtype), None)
         return Tensor(value)
@@ -196,9 +200,9 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
                 "requires_grad_: you can only change requires_grad of leaf tensors; this one was "
                 f"made by {self.grad_fn.name()}. Use .detach() for a tensor without history"
             )
-        if requires_grad and self._array.dtype.kind != "f":
+        if requires_grad and self._array.dtype.kind not in "fc":
             raise RuntimeError(
-                f"requires_grad: only floating-point tensors can require gradients, got dtype "
+                f"requires_grad: only Tensors of floating point and complex dtype can require gradients, got dtype "
                 f"{self._array.dtype} (shape {self.shape}); build it from floats or pass dtype=float32"
             )
         self._requires_grad = bool(requires_grad)
@@ -436,8 +440,9 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         d = dtypes.as_dtype(dtype, "to")
         if d == self._array.dtype:
             return self
-        if self.requires_grad and d.kind != "f":
-            return Tensor._make(self._array.astype(d), None)
+        if self.requires_grad and d.kind not in "fc":
+            data = self._array.real if self._array.dtype.kind == "c" else self._array
+            return Tensor._make(data.astype(d), None)
         return Cast.apply(self, dtype=d)
 
     @property
@@ -538,7 +543,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
             b = Tensor._make(np.array(other, self._array.dtype), None)
             return fn.apply(b, self) if reflected else fn.apply(self, b)
         dtype = result_type(self, other)
-        if floating and dtype.kind != "f":
+        if floating and dtype.kind not in "fc":
             dtype = dtypes.get_default_dtype()
         a, b = self._as_operand(dtype), self._as_operand(dtype, other)
         return fn.apply(b, a) if reflected else fn.apply(a, b)
@@ -550,7 +555,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         if not isinstance(value, Tensor):
             if isinstance(value, np.ndarray):
                 return Tensor._make(value.astype(dtype, copy=False), None)
-            if not isinstance(value, (bool, int, float, np.number, np.bool_)):
+            if not isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
                 value = Tensor(value)
             else:  # via the value's own type, so that −1 wraps into uint8 as in PyTorch
                 return Tensor._make(np.asarray(value).astype(dtype), None)
