@@ -64,6 +64,11 @@ def _seed_grads(outputs: Sequence[Any], grad_outputs: Sequence[Any] | None, op: 
     for k, out in enumerate(outputs):
         given = None if grad_outputs is None else grad_outputs[k]
         if given is None:
+            if out._array.dtype.kind == "c":
+                raise RuntimeError(
+                    f"{op}: grad can be implicitly created only for real scalar outputs but got {out.dtype} "
+                    f"(output {k}); pass gradient= (e.g. ones of its dtype) or take .real, .abs() first"
+                )
             if out._array.size != 1:
                 raise RuntimeError(
                     f"{op}: grad can be implicitly created only for scalar outputs, but output "
@@ -125,7 +130,7 @@ def backward(
             f"backward: tensor of shape {tuple(tensor.shape)} does not require grad and has no "
             "grad_fn; set requires_grad=True on the leaves you want gradients for"
         )
-    if gradient is None and tensor._array.shape == ():
+    if gradient is None and tensor._array.shape == () and tensor._array.dtype.kind != "c":
         # The usual call, loss.backward() on a 0-d loss: the seed ∂loss/∂loss = 1 directly.
         seeds = [function.Tensor._make(np.array(1, tensor._array.dtype), None)]
     else:

@@ -288,6 +288,10 @@ class Sigmoid(Primitive):
     def forward(ctx, x):
         # With e = e^(−|x|) ≤ 1 nothing overflows, and σ(x) = e / (1 + e) for x < 0 keeps the
         # tiny values of the left tail (σ(−20) = 2.06e−9 in float32, not 0) that log needs.
+        if x.dtype.kind == "c":  # the analytic continuation 1 / (1 + e⁻ᶻ)
+            out = 1.0 / (1.0 + np.exp(-x))
+            ctx.save_for_backward(out)
+            return out
         e = np.exp(-np.abs(x))
         out = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
         ctx.save_for_backward(out)

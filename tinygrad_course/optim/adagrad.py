@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.optim import _reference
-from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad
+from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, real_view
 from tinygrad_course.tensor import Tensor
 from tinygrad_course.tensor.creation import tensor
 
@@ -74,7 +74,9 @@ class Adagrad(Optimizer):
     def _init_state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Any]:
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = tensor(np.full_like(p._array, group["initial_accumulator_value"]))
+        value = group["initial_accumulator_value"]
+        # A complex parameter's real and imaginary parts each start at the value (PyTorch's complex(v, v)).
+        state["sum"] = tensor(np.full_like(p._array, complex(value, value) if p.dtype.kind == "c" else value))
         return state
 
     def _reference_group(self, group: dict[str, Any]) -> None:
@@ -99,8 +101,8 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p._array
-            grad = self._grad_of(p)
+            param = real_view(p._array)  # a complex parameter as its real and imaginary parts
+            grad = real_view(self._grad_of(p))
             state = self.state[p]
             if not state:  # a group added after construction
                 state = self._init_state(p, group)
@@ -109,7 +111,7 @@ class Adagrad(Optimizer):
             tmp = workspace.buffer(param, 1)
             grad = effective_grad(param, grad, weight_decay, maximize, scratch)
             clr = lr / (1 + (step - 1) * lr_decay)
-            state_sum = state["sum"]._array
+            state_sum = real_view(state["sum"]._array)
             np.multiply(grad, grad, out=tmp)
             state_sum += tmp
             np.sqrt(state_sum, out=tmp)

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.optim import _reference
-from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_
+from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_, real_view
 from tinygrad_course.tensor.creation import tensor
 
 
@@ -102,15 +102,15 @@ class Adam(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p._array
-            grad = self._grad_of(p)
+            param = real_view(p._array)  # a complex parameter as its real and imaginary parts
+            grad = real_view(self._grad_of(p))
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = tensor(np.zeros_like(param))
-                state["exp_avg_sq"] = tensor(np.zeros_like(param))
+                state["exp_avg"] = tensor(np.zeros_like(p._array))
+                state["exp_avg_sq"] = tensor(np.zeros_like(p._array))
                 if amsgrad:
-                    state["max_exp_avg_sq"] = tensor(np.zeros_like(param))
+                    state["max_exp_avg_sq"] = tensor(np.zeros_like(p._array))
             step = state["step"] = state["step"] + 1
             scratch = workspace.buffer(param, 0)
             tmp = workspace.buffer(param, 1)
@@ -120,8 +120,8 @@ class Adam(Optimizer):
                 grad = effective_grad(param, grad, 0.0, maximize, scratch)
             else:
                 grad = effective_grad(param, grad, weight_decay, maximize, scratch)
-            m = state["exp_avg"]._array
-            s = state["exp_avg_sq"]._array
+            m = real_view(state["exp_avg"]._array)
+            s = real_view(state["exp_avg_sq"]._array)
             lerp_(m, grad, 1.0 - beta1, tmp)
             s *= beta2
             np.multiply(grad, 1.0 - beta2, out=tmp)
@@ -130,7 +130,7 @@ class Adam(Optimizer):
             step_size = lr / (1.0 - beta1**step)
             bias_correction2_sqrt = math.sqrt(1.0 - beta2**step)
             if amsgrad:
-                s_max = state["max_exp_avg_sq"]._array
+                s_max = real_view(state["max_exp_avg_sq"]._array)
                 np.maximum(s_max, s, out=s_max)
                 s = s_max
             np.sqrt(s, out=tmp)

@@ -141,6 +141,13 @@ def lerp_(a: np.ndarray, b: np.ndarray, weight: float, tmp: np.ndarray) -> None:
         np.subtract(b, tmp, out=a)
 
 
+def real_view(a: np.ndarray) -> np.ndarray:
+    """A complex array's memory as real numbers (Re, Im interleaved), PyTorch's view_as_real in the
+    optimizers: every update rule then treats the real and imaginary parts as two parameters
+    (Adam's g² is (Re g)² and (Im g)², not g·g). A real array is returned as it is."""
+    return a.view(a.real.dtype) if a.dtype.kind == "c" else a
+
+
 def zero_grad_array(grad: Tensor) -> None:
     """Zero a ``.grad`` Tensor: in place when it alone holds its array, else a fresh array of zeros.
 
@@ -233,9 +240,9 @@ class Optimizer:
                     f"{where}: params[{i}] (shape {p.shape}) is not a leaf (made by {p.grad_fn.name()}); "
                     "only leaf tensors can be optimized"
                 )
-            if p.dtype.kind != "f":
+            if p.dtype.kind not in "fc":
                 raise ValueError(
-                    f"{where}: params[{i}] has dtype {p.dtype}; only floating-point tensors can be optimized"
+                    f"{where}: params[{i}] has dtype {p.dtype}; only floating-point tensors (and complex ones) can be optimized"
                 )
         first: dict[int, int] = {}
         for i, p in enumerate(params):
@@ -308,14 +315,14 @@ class Optimizer:
         for p in group["params"]:
             if p.grad is None:
                 continue
-            grad = self._grad_of(p)
+            grad = real_view(self._grad_of(p))
             state = self.state[p] if p in self.state else {}
-            arrays = {key: value._array if isinstance(value, Tensor) else value for key, value in state.items()}
-            new_param, new_state = rule(p._array, grad, arrays, **hyperparameters)
+            arrays = {key: real_view(value._array) if isinstance(value, Tensor) else value for key, value in state.items()}
+            new_param, new_state = rule(real_view(p._array), grad, arrays, **hyperparameters)
             unknown = sorted(set(new_state) - set(self._state_names))
             if unknown:
                 raise AssertionError(f"{self._name()}: the reference rule made state entries {unknown}")
-            p._array[...] = new_param
+            real_view(p._array)[...] = new_param
             for key in self._state_names:
                 if key not in new_state:
                     continue
@@ -323,7 +330,9 @@ class Optimizer:
                 if not isinstance(value, np.ndarray):
                     state[key] = value
                 elif key in state:
-                    state[key]._array[...] = value
+                    real_view(state[key]._array)[...] = value
+                elif p.dtype.kind == "c":  # the state of a complex parameter is complex, as PyTorch's
+                    state[key] = tensor(np.ascontiguousarray(value, dtype=p.dtype.type(0).real.dtype).view(p.dtype))
                 else:
                     state[key] = tensor(value, dtype=p.dtype)
             if state and p not in self.state:

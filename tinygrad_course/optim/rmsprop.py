@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_course.optim import _reference
-from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_
+from tinygrad_course.optim.optimizer import Hyper, Optimizer, ParamsT, effective_grad, lerp_, real_view
 from tinygrad_course.tensor.creation import tensor
 
 
@@ -96,27 +96,27 @@ class RMSprop(Optimizer):
         for p in group["params"]:
             if p.grad is None:
                 continue
-            param = p._array
-            grad = self._grad_of(p)
+            param = real_view(p._array)  # a complex parameter as its real and imaginary parts
+            grad = real_view(self._grad_of(p))
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["square_avg"] = tensor(np.zeros_like(param))
+                state["square_avg"] = tensor(np.zeros_like(p._array))
                 if momentum > 0:
-                    state["momentum_buffer"] = tensor(np.zeros_like(param))
+                    state["momentum_buffer"] = tensor(np.zeros_like(p._array))
                 if centered:
-                    state["grad_avg"] = tensor(np.zeros_like(param))
+                    state["grad_avg"] = tensor(np.zeros_like(p._array))
             state["step"] += 1
             scratch = workspace.buffer(param, 0)
             tmp = workspace.buffer(param, 1)
             grad = effective_grad(param, grad, weight_decay, maximize, scratch)
-            square_avg = state["square_avg"]._array
+            square_avg = real_view(state["square_avg"]._array)
             square_avg *= alpha
             np.multiply(grad, 1.0 - alpha, out=tmp)
             tmp *= grad
             square_avg += tmp
             if centered:
-                grad_avg = state["grad_avg"]._array
+                grad_avg = real_view(state["grad_avg"]._array)
                 lerp_(grad_avg, grad, 1.0 - alpha, tmp)
                 np.multiply(grad_avg, -1.0, out=tmp)
                 tmp *= grad_avg
@@ -126,7 +126,7 @@ class RMSprop(Optimizer):
                 np.sqrt(square_avg, out=tmp)
             tmp += eps  # r
             if momentum > 0:
-                buf = state["momentum_buffer"]._array
+                buf = real_view(state["momentum_buffer"]._array)
                 buf *= momentum
                 np.divide(grad, tmp, out=tmp)
                 buf += tmp

@@ -40,7 +40,7 @@ class ComplexMethods:
     def imag(self) -> Tensor:
         """Im z = Re(−i z) (a real tensor); refused for real tensors, as PyTorch."""
         if self.dtype.kind != "c":
-            raise RuntimeError(f"imag is not implemented for tensors with non-complex dtypes (got {self.dtype})")
+            raise RuntimeError(f"imag is not implemented for tensors with non-complex dtypes (got {self.dtype}).")
         return Real.apply(self * -1j)
 
     def conj(self) -> Tensor:

@@ -61,6 +61,14 @@ def tensor_body(array: np.ndarray) -> str:
         return "[]" if array.shape == (0,) else f"[], size={array.shape}"
     if array.dtype.kind == "f":
         formatter = {"float_kind": _float_formatter(array)}
+    elif array.dtype.kind == "c":  # each part formatted like a float tensor of its own, as PyTorch
+        real, imag = _float_formatter(array.real), _float_formatter(array.imag)
+
+        def one_complex(v: Any) -> str:
+            im = imag(abs(v.imag)).strip() if not np.isnan(v.imag) else "nan"
+            return f"{real(v.real)}{'-' if np.signbit(v.imag) else '+'}{im}j"
+
+        formatter = {"complex_kind": one_complex}
     elif array.dtype.kind == "b":
         width = 5 if not array.all() else 4  # "False" is one wider than "True"
         formatter = {"bool": lambda v: str(bool(v)).rjust(width)}

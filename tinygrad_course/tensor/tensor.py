@@ -320,7 +320,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
     def __repr__(self) -> str:
         body = tensor_body(self._array)
         extra = ""
-        if self._array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+        if self._array.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_, dtypes.get_default_complex_dtype()):
             extra += f", dtype={self._array.dtype}"
         if self.grad_fn is not None:
             extra += f", grad_fn={self.grad_fn!r}"
@@ -739,6 +739,8 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
     # ----------------------------------------------------------------- comparisons (no gradient)
     def _compare(self, ufunc: np.ufunc, other: Any, name: str) -> Tensor:
         b = other._array if isinstance(other, Tensor) else other
+        if name in ("lt", "le", "gt", "ge") and (self._array.dtype.kind == "c" or np.iscomplexobj(b)):
+            raise TypeError(f"{name}: complex numbers have no order; compare .real, .imag or .abs() instead")
         try:
             return Tensor._make(ufunc(self._array, b), None)
         except ValueError:
