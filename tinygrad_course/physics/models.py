@@ -1,0 +1,113 @@
+"""Variational wavefunctions as `tc.nn.Module`s: configurations (B, N) of ±1 in, log ψ (B,) out.
+
+Parameters are real, so ψ = exp(log ψ) is real and positive: these suit Hamiltonians whose
+ground state has no signs (the Ising model with h > 0; not `Heisenberg` with J > 0, which has
+Marshall's signs). The complex RBM, which also learns phases, comes with complex tensors in tc.
+Each model takes a batch (B, N); `tc.func.vmap` over the samples hands it s.unsqueeze(0), a
+batch of one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import tinygrad_course as tc
+from tinygrad_course import nn
+
+__all__ = ["MLPAnsatz", "RBM", "Jastrow", "log_cosh", "numpy_log_psi"]
+
+INIT_STD = 0.01  # small weights: ψ starts close to the uniform superposition
+
+
+def log_cosh(x: tc.Tensor) -> tc.Tensor:
+    """log cosh x = |x| + log1p(e^(−2|x|)) − log 2, stable for large |x| (cosh overflows at |x| ≈ 710)."""
+    a = x.abs()
+    return a + (-2 * a).exp().log1p() - math.log(2.0)
+
+
+class RBM(nn.Module):
+    """Restricted Boltzmann machine (Carleo & Troyer 2017), hidden units traced out:
+    log ψ(σ) = Σᵢ aᵢσᵢ + Σⱼ log cosh(bⱼ + Σᵢ σᵢ Wᵢⱼ), with M = alpha·N hidden units.
+
+    Parameter names are NetKet's: kernel W (N, M), hidden_bias b (M,), visible_bias a (N,).
+    """
+
+    def __init__(self, N: int, alpha: int = 1, use_visible_bias: bool = True, dtype: Any = tc.float64) -> None:
+        """Weights drawn from N(0, 0.01²) by tc's generator (seed with tc.manual_seed); float64 as NetKet's default."""
+        super().__init__()
+        _check_sizes("RBM", N, alpha=alpha)
+        self.N = N
+        self.kernel = nn.Parameter(tc.randn(N, alpha * N, dtype=dtype) * INIT_STD)
+        self.hidden_bias = nn.Parameter(tc.randn(alpha * N, dtype=dtype) * INIT_STD)
+        self.visible_bias = nn.Parameter(tc.randn(N, dtype=dtype) * INIT_STD) if use_visible_bias else None
+
+    def forward(self, s: tc.Tensor) -> tc.Tensor:
+        """log ψ of each row of s (B, N)."""
+        _check_input("RBM", s, self.N)
+        out = log_cosh(s @ self.kernel + self.hidden_bias).sum(-1)
+        return out if self.visible_bias is None else out + (s * self.visible_bias).sum(-1)
+
+
+class Jastrow(nn.Module):
+    """Two-body Jastrow factor: log ψ(σ) = Σ_{i<j} σᵢ Jᵢⱼ σⱼ, one weight per pair (kernel, N(N−1)/2)."""
+
+    def __init__(self, N: int, dtype: Any = tc.float64) -> None:
+        """Weights drawn from N(0, 0.01²) by tc's generator."""
+        super().__init__()
+        _check_sizes("Jastrow", N)
+        self.N = N
+        self._i, self._j = np.triu_indices(N, k=1)  # the pairs i < j, in the order of kernel
+        self.kernel = nn.Parameter(tc.randn(len(self._i), dtype=dtype) * INIT_STD)
+
+    def forward(self, s: tc.Tensor) -> tc.Tensor:
+        """log ψ of each row of s (B, N)."""
+        _check_input("Jastrow", s, self.N)
+        return (s[:, self._i] * s[:, self._j] * self.kernel).sum(-1)
+
+
+class MLPAnsatz(nn.Module):
+    """A tanh multilayer perceptron with a sum readout: log ψ(σ) = Σ_k h_k, h = tanh(W_L … tanh(W_1 σ + b_1) … + b_L)."""
+
+    def __init__(self, N: int, hidden: int | Sequence[int], dtype: Any = tc.float64) -> None:
+        """hidden: the width of each layer (an int for one layer); nn.Linear's default (Kaiming-uniform) init."""
+        super().__init__()
+        widths = [hidden] if isinstance(hidden, int) else list(hidden)
+        _check_sizes("MLPAnsatz", N, *widths)
+        self.N = N
+        layers: list[nn.Module] = []
+        for fan_in, fan_out in zip([N] + widths[:-1], widths):
+            layers += [nn.Linear(fan_in, fan_out, dtype=dtype), nn.Tanh()]
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, s: tc.Tensor) -> tc.Tensor:
+        """log ψ of each row of s (B, N)."""
+        _check_input("MLPAnsatz", s, self.N)
+        return self.layers(s).sum(-1)
+
+
+def numpy_log_psi(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
+    """The model as a numpy function: configs (B, N) of ±1 → log ψ (B,), without recording a graph."""
+    first = next(iter(model.parameters()), None)
+    dtype = tc.float64 if first is None else first.dtype
+
+    def log_psi(configs: np.ndarray) -> np.ndarray:
+        with tc.no_grad():
+            return model(tc.tensor(np.asarray(configs, dtype=dtype))).numpy()
+
+    return log_psi
+
+
+def _check_sizes(who: str, N: int, *widths: int, alpha: int = 1) -> None:
+    for name, value in [("N", N), ("alpha", alpha)] + [("hidden", w) for w in widths]:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
+
+
+def _check_input(who: str, s: tc.Tensor, N: int) -> None:
+    # s.shape is one sample's shape inside vmap, so this check runs there too.
+    if s.ndim != 2 or s.shape[-1] != N:
+        raise ValueError(f"{who}: expected configurations of shape (B, {N}), got {tuple(s.shape)}")
