@@ -88,9 +88,16 @@ def _tensor(x: Any, name: str) -> Tensor:
     return x
 
 
+# The functions whose primitives are holomorphic (ops/linalg.py): these accept complex matrices.
+_COMPLEX_OK = {"inv", "det", "solve", "matrix_power", "multi_dot", "vecdot", "tensorinv", "tensorsolve", "vector_norm"}
+
+
 def _floating(A: Any, name: str) -> Tensor:
     A = _tensor(A, name)
-    if A.dtype.kind != "f":
+    if A.dtype.kind == "c" and name not in _COMPLEX_OK:
+        raise TypeError(f"linalg.{name}: not implemented for complex tensors yet (got {A.dtype}); "
+                        f"complex matrices are accepted by {', '.join(sorted(_COMPLEX_OK))}")
+    if A.dtype.kind not in "fc":
         raise TypeError(f"linalg.{name}: expected a floating point tensor, got dtype {A.dtype}")
     return A
 

@@ -45,6 +45,11 @@ OPS = {
     "mixed real×complex": (lambda a, r: a * r + r, (cplx(3), real(3, seed=2))),
     "inverse": (lambda a: a.inverse(), (cplx(3, 3) + 3 * np.eye(3),)),
     "det": (lambda a: a.det(), (cplx(3, 3) + 3 * np.eye(3),)),
+    "norm": (lambda a: a.norm(dim=1), (cplx(3, 4),)),
+    "var/std": (lambda a: a.var(0) + a.std(), (cplx(4, 3),)),
+    "vdot": (lambda a, b: a.vdot(b), (cplx(4), cplx(4, seed=1))),
+    "sgn": (lambda a: a.sgn(), (cplx(5),)),
+    "embedding-like index": (lambda a: a[[0, 2, 2]] * a[1], (cplx(3, 2),)),
 }
 
 

@@ -43,6 +43,8 @@ def windows(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: 
 class Im2col(Primitive):
     """z = the receptive fields of x (N, C, H, W) as (N, C, kh, kw, OH, OW); ∂c/∂x = col2im(g)."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, x, kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
         ctx.args = (x.shape, kernel, stride, padding, dilation)
@@ -73,6 +75,8 @@ def col2im(cols: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair,
 class Col2im(Primitive):
     """z = cols (N, C, kh, kw, OH, OW) summed back onto x's pixels (N, C, H, W); ∂c/∂cols = im2col(g)."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, cols, shape=(), kernel=(1, 1), stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
         ctx.args = (kernel, stride, padding, dilation)
@@ -92,6 +96,8 @@ class Conv2d(Primitive):
     activations): ∂c/∂W_g = Σ_n δ_n,g X_col,n,gᵀ, ∂c/∂X_col,n,g = W_gᵀ δ_n,g (then col2im),
     ∂c/∂b = Σ δ.
     """
+
+    complex_rule = "holomorphic"
 
     @staticmethod
     def forward(ctx, x, w, b=None, stride=(1, 1), padding=(0, 0), dilation=(1, 1), groups=1):

@@ -120,6 +120,8 @@ class Softplus(Primitive):
 class Embedding(Primitive):
     """z = W[idx] (rows gathered); ∂c/∂W = zeros with g added at idx, except at padding_idx."""
 
+    complex_rule = "holomorphic"
+
     @staticmethod
     def forward(ctx, w, idx=None, padding_idx=None):
         ctx.idx, ctx.padding_idx, ctx.shape = idx, padding_idx, w.shape

@@ -353,8 +353,6 @@ def _expm_one(a: np.ndarray) -> np.ndarray:
 class MatrixExp(Primitive):
     """z = exp(a) = Σ aᵏ/k!; ∂c/∂a = the upper-right block of exp([[aᵀ, g], [0, aᵀ]])."""
 
-    complex_rule = "holomorphic"
-
     @staticmethod
     def forward(ctx, a):
         flat = a.reshape((-1,) + a.shape[-2:]).astype(np.float64)

@@ -327,6 +327,9 @@ class MathMethods:
         """−1, 0 or +1 by the sign (0 for NaN, as PyTorch; sign for real tensors); gradient 0."""
         if self.dtype == np.bool_:
             return self._make(self._array.copy(), None)
+        if self.dtype.kind == "c":  # z / |z| (0 at 0), differentiable as PyTorch's
+            a = self.abs()
+            return self / a.where(a != 0, 1.0)
         return Step.apply(self, fn=lambda a: np.nan_to_num(np.sign(a), nan=0.0, posinf=np.inf, neginf=-np.inf))
 
     def fmod(self, other: Any) -> Tensor:

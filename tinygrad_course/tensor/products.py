@@ -139,13 +139,13 @@ def dot(input: Tensor, tensor: Tensor) -> Tensor:
 
 
 def vdot(input: Tensor, other: Tensor) -> Tensor:
-    """dot with the first argument conjugated: for real tensors, dot."""
-    return dot(input, other)
+    """dot with the first argument conjugated, Σ x̄ᵢ yᵢ: for real tensors, dot."""
+    return dot(input.conj(), other)
 
 
 def vecdot(x: Tensor, y: Tensor, *, dim: int = -1) -> Tensor:
-    """Σ x · y along `dim` (inputs broadcast), torch.linalg.vecdot."""
-    return (_check(x, "vecdot") * _check(y, "vecdot")).sum(dim)
+    """Σ x̄ · y along `dim` (inputs broadcast; x conjugated, as torch.linalg.vecdot)."""
+    return (_check(x, "vecdot").conj() * _check(y, "vecdot")).sum(dim)
 
 
 def mv(input: Tensor, vec: Tensor) -> Tensor:

@@ -114,6 +114,11 @@ class ReduceMethods:
         elif unbiased is not None:
             raise TypeError("var: give unbiased or correction, not both")
         dims = self._dims(dim, axis, "var")
+        if self.dtype.kind == "c":  # Σ|z − z̄|² / (n − c), a real number (as PyTorch)
+            d = self - self.mean(dims, keepdim=True)
+            n = self._count(dims)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return (d.real * d.real + d.imag * d.imag).sum(dims, keepdim) / max(n - correction, 0)
         return Var.apply(self._floating("var"), axis=dims, correction=correction, keepdim=keepdim)
 
     def std(
@@ -213,6 +218,8 @@ class ReduceMethods:
     def norm(self, p: float | str = "fro", dim: Dim = None, keepdim: bool = False) -> Tensor:
         """The p-norm (Σ|x|ᵖ)^(1/p) over `dim` ("fro" and 2 give √Σx², inf gives max|x|)."""
         dims = self._dims(dim, None, "norm")
+        if self.dtype.kind == "c":  # the norm of complex numbers is the norm of their moduli
+            return self.abs().norm(p, dim, keepdim)
         x = self._floating("norm")
         if x.dtype == np.float16:  # accumulated in float32, as PyTorch on the CPU
             return x.float().norm(p, dim, keepdim).half()
