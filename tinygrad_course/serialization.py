@@ -333,9 +333,9 @@ class _Decoder:
         if kind == "tensor":
             array = self.array(node.get("array"))
             requires_grad = node.get("requires_grad")
-            if not isinstance(requires_grad, bool) or array.dtype.kind not in "biuf":
+            if not isinstance(requires_grad, bool) or array.dtype.kind not in "biufc":
                 raise self.fail(f"bad tensor node {node!r} (array dtype {array.dtype})")
-            if requires_grad and array.dtype.kind != "f":
+            if requires_grad and array.dtype.kind not in "fc":
                 raise self.fail(f"tensor {node.get('array')!r} of dtype {array.dtype} cannot require grad")
             return tensor(array, requires_grad=requires_grad)
         raise self.fail(f"unknown node kind {kind!r}")
@@ -504,7 +504,7 @@ MAX_HEADER = 100 * 1024 * 1024  # the safetensors package's own limit on the JSO
 DTYPES = {
     "BOOL": np.dtype(np.bool_), "U8": np.dtype(np.uint8), "I8": np.dtype(np.int8), "I16": np.dtype(np.int16),
     "I32": np.dtype(np.int32), "I64": np.dtype(np.int64), "F16": np.dtype(np.float16),
-    "F32": np.dtype(np.float32), "F64": np.dtype(np.float64),
+    "F32": np.dtype(np.float32), "F64": np.dtype(np.float64), "C64": np.dtype(np.complex64),
 }
 _CODES = {dtype: code for code, dtype in DTYPES.items()}
 
