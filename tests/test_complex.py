@@ -100,3 +100,21 @@ def test_optimizers_fit_a_complex_parameter(make) -> None:
         ((z - c).abs() ** 2).sum().backward()
         opt.step()
     np.testing.assert_allclose(z.detach().numpy(), Z, atol=1e-3)
+
+
+def test_a_module_converted_to_complex_trains_with_complex_parameters() -> None:
+    """Module.to(cfloat) makes the floating parameters complex in place; a complex Linear fits a complex map."""
+    tc.manual_seed(0)
+    model = tc.nn.Linear(2, 2).to(tc.cdouble)
+    assert model.weight.dtype == tc.complex128 and model.weight.requires_grad
+    target = np.array([[1 + 1j, -0.5j], [2.0, 0.3 - 0.2j]])
+    x = tc.randn(64, 2, dtype=tc.cdouble)
+    y = x @ tc.tensor(target).T
+    opt = optim.Adam(model.parameters(), lr=0.05)
+    for _ in range(400):
+        opt.zero_grad()
+        ((model(x) - y).abs() ** 2).mean().backward()
+        opt.step()
+    np.testing.assert_allclose(model.weight.detach().numpy(), target, atol=1e-3)
+    with pytest.raises(TypeError, match="Module.to: only floating and complex dtypes are accepted"):
+        model.to(tc.int64)

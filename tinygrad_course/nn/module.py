@@ -299,11 +299,12 @@ class Module:
         if dtype is None:
             return self
         d = dtypes.as_dtype(dtype, "Module.to")
-        if d.kind != "f":
-            raise TypeError(f"Module.to: only floating dtypes are accepted for a module, got {d}")
+        if d.kind not in "fc":
+            raise TypeError(f"Module.to: only floating and complex dtypes are accepted for a module, got {d}")
         for t in [*self.parameters(), *self.buffers()]:
-            if t.dtype.kind == "f" and t.dtype != d:
-                t._array = t._array.astype(d)  # in place: optimizers and callers keep the same objects
+            if t.dtype.kind in "fc" and t.dtype != d:
+                # In place: optimizers and callers keep the same objects (complex → real keeps Re, as PyTorch).
+                t._array = (t._array.real if t.dtype.kind == "c" and d.kind == "f" else t._array).astype(d)
                 if t.grad is not None:
                     t.grad = t.grad.to(d)
         return self
