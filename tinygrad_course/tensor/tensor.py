@@ -542,6 +542,9 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
             # The common case, a Python number with a float tensor: the tensor's dtype, no lookup.
             b = Tensor._make(np.array(other, self._array.dtype), None)
             return fn.apply(b, self) if reflected else fn.apply(self, b)
+        if isinstance(other, Tensor) and other.dtype == self._array.dtype and (not floating or other.dtype.kind in "fc"):
+            # Two tensors of one dtype (a Parameter among them): that dtype, no promotion to work out.
+            return fn.apply(other, self) if reflected else fn.apply(self, other)
         dtype = result_type(self, other)
         if floating and dtype.kind not in "fc":
             dtype = dtypes.get_default_dtype()
@@ -715,8 +718,11 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
 
     def matmul(self, other: Any) -> Tensor:
         """Matrix product with numpy's rules: 1-D operands are promoted, batch dims broadcast."""
-        dtype = result_type(self, other)
-        a, b = self._as_operand(dtype), self._as_operand(dtype, other)
+        if isinstance(other, Tensor) and other.dtype == self.dtype:
+            a, b = self, other  # one dtype: nothing to promote
+        else:
+            dtype = result_type(self, other)
+            a, b = self._as_operand(dtype), self._as_operand(dtype, other)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
         k_a = a.shape[-1]
