@@ -31,7 +31,9 @@ class Sum(Primitive):
         ctx.axis = axis
         if x.dtype == np.float16:  # accumulated in float32, returned in float16 (PyTorch on the CPU)
             return np.sum(x, axis=axis, keepdims=keepdim, dtype=np.float32).astype(np.float16)
-        return np.sum(x, axis=axis, keepdims=keepdim)
+        if x.dtype.kind == "b":  # numpy's sum counts the True values (as PyTorch's), add.reduce would OR them
+            return np.sum(x, axis=axis, keepdims=keepdim)
+        return np.add.reduce(x, axis=axis, keepdims=keepdim)  # np.sum without its Python wrapper
 
     @staticmethod
     def backward(ctx, g):

@@ -821,6 +821,10 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         return int(dim) % nd
 
     def _dims(self, dim: Dim, axis: Dim, name: str) -> tuple[int, ...] | None:
+        if type(dim) is int and axis is None:  # the common case, one valid int dim, in one step
+            nd = self.ndim
+            if -nd <= dim < nd:
+                return (dim % nd,)
         if axis is not None:
             if dim is not None:
                 raise TypeError(f"{name}: give dim or axis, not both")
