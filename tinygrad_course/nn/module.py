@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from tinygrad_course.autograd import version
+from tinygrad_course.autograd.grad_mode import mode
 from tinygrad_course.autograd.graph import module_scope
 from tinygrad_course.tensor import Tensor, dtypes
 from tinygrad_course.tensor import device as device_
@@ -79,6 +80,8 @@ class Module:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not mode.grad_enabled:  # no nodes are recorded, so none needs to know its module
+            return self.forward(*args, **kwargs)
         with module_scope(self):  # the ops made inside belong to this module (for the renderer)
             return self.forward(*args, **kwargs)
 
