@@ -37,6 +37,7 @@ sys.path.insert(0, str(HERE.parent))
 import nn as bench_nn  # noqa: E402  (bench/nn.py)
 import ops as bench_ops  # noqa: E402  (bench/ops.py)
 import optim as bench_optim  # noqa: E402  (bench/optim.py)
+import vmc as bench_vmc  # noqa: E402  (bench/vmc.py)
 
 import tinygrad_course as tc  # noqa: E402
 from tinygrad_course import nn, optim  # noqa: E402
@@ -236,6 +237,23 @@ def cube() -> tuple[Step, Step, str]:
     return (lambda: xt ** 3), (lambda: tx ** 3), f"PyTorch {torch.__version__.split('+')[0]}"
 
 
+def vmc_step() -> tuple[Step, Step, str]:
+    """One VMC step (TFIM N = 12, RBM, SR) against the same algorithm by hand in numpy (bench/vmc.py)."""
+    vmc, model = bench_vmc.ours(0)
+    p = {name: t.detach().numpy() for name, t in model.named_parameters()}
+    ref = bench_vmc.NumpyVMC(p["kernel"], p["hidden_bias"], p["visible_bias"], seed=0)
+    return vmc.step, ref.step, "numpy by hand"
+
+
+def vmc_forward() -> tuple[Step, Step, str]:
+    """The sampler's call: the RBM's log ψ of 16 configurations under no_grad, against the same numpy ops."""
+    _, model = bench_vmc.ours(0)
+    p = {name: t.detach().numpy() for name, t in model.named_parameters()}
+    ref = bench_vmc.NumpyVMC(p["kernel"], p["hidden_bias"], p["visible_bias"], seed=0)
+    log_psi, configs = bench_vmc.physics.numpy_log_psi(model), ref.state.copy()
+    return (lambda: log_psi(configs)), (lambda: ref.log_psi(configs)), "numpy"
+
+
 def _optim(name: str) -> Callable[[], tuple[Step, Step, str]]:
     def build() -> tuple[Step, Step, str]:
         params = bench_optim.make_params(np.random.default_rng(0))
@@ -261,6 +279,8 @@ WORKLOADS: list[tuple[str, str, Any, float, int, float]] = [
     ("cube", "x ** 3, 2,000 float32", cube, 2.0, 2000, 1e3),
     ("sgd", "SGD(momentum) step, 10⁶ params / 100 tensors", _optim("sgd"), 1.3, 20, 1e3),
     ("adam", "Adam step, 10⁶ params / 100 tensors", _optim("adam"), 1.3, 12, 1e3),
+    ("vmc", "VMC step, TFIM N=12, RBM α=1, SR, 1008 samples", vmc_step, 2.0, 6, 1e3),
+    ("vmc_forward", "RBM log ψ of (16, 12) configs, no_grad (sampling)", vmc_forward, 4.0, 2000, 1e3),
 ]
 
 
