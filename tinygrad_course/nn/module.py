@@ -20,6 +20,7 @@ from tinygrad_course.autograd.graph import module_scope
 from tinygrad_course.tensor import Tensor, dtypes
 from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor.creation import tensor
+from tinygrad_course.tensor.tensor import register_plain_type
 
 
 class Parameter(Tensor):
@@ -55,6 +56,9 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
 
+
+
+register_plain_type(Parameter)  # the operators' one-step path takes parameters too
 
 class Module:
     """Base class of layers and models: subclass it, assign sub-modules and Parameters in

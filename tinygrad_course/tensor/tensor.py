@@ -583,7 +583,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
     # PyTorch, whose no-grad ops skip autograd: `+`, `-` and `*` run _direct's body inline
     # (numpy's operator on the two arrays; a 0-d result, a numpy scalar, becomes a 0-d array).
     def __add__(self, other: Any) -> Tensor:
-        if type(other) is Tensor:
+        if type(other) in PLAIN_TYPES:
             a, b = self._array, other._array
             if a.dtype is b.dtype:
                 if mode.grad_enabled:
@@ -604,7 +604,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         return self._binary(Add, other, reflected=True)
 
     def __sub__(self, other: Any) -> Tensor:
-        if type(other) is Tensor:
+        if type(other) in PLAIN_TYPES:
             a, b = self._array, other._array
             if a.dtype is b.dtype:
                 if mode.grad_enabled:
@@ -625,7 +625,7 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         return self._binary(Sub, other, reflected=True)
 
     def __mul__(self, other: Any) -> Tensor:
-        if type(other) is Tensor:
+        if type(other) in PLAIN_TYPES:
             a, b = self._array, other._array
             if a.dtype is b.dtype:
                 if mode.grad_enabled:
@@ -848,6 +848,16 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         return out
 
 
+# Tensor classes whose `_array` is their own values (not vmap's BatchedTensor): the operators'
+# one-step path takes them. nn registers Parameter here with `register_plain_type`.
+PLAIN_TYPES: set[type] = {Tensor}
+
+
+def register_plain_type(cls: type) -> None:
+    """Let the operators' fast path take tensors of this Tensor subclass (its `_array` holds its values)."""
+    PLAIN_TYPES.add(cls)
+
+
 class DataAlias(Tensor):
     """What ``t.data`` returns: a Tensor sharing t's storage whose in-place writes skip the version check."""
 
@@ -857,3 +867,6 @@ class DataAlias(Tensor):
 
 # The one link from autograd up to Tensor: Function.apply and the engines make Tensors of this class.
 autograd.register_tensor_type(Tensor)
+
+
+register_plain_type(DataAlias)
