@@ -440,3 +440,22 @@ def test_where_softplus_and_embedding_with_batched_conditions_and_indices_are_ba
             got = func.vmap(f)(arg)
         want = np.stack([f(arg[b]).numpy() for b in range(4)])
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, err_msg=name)
+
+
+def test_complex_arguments_nested_outputs_and_real_conj_batch_under_vmap() -> None:
+    """grad of a complex argument (PyTorch's convention, 2z for |z|²) under vmap, Re/conj batched, a tuple of dicts out."""
+    import warnings
+
+    z = tc.tensor(np.random.default_rng(3).standard_normal((4, 3)) + 1j * np.random.default_rng(4).standard_normal((4, 3)))
+    x = t64(np.random.default_rng(5).standard_normal((5, 2)))
+    p, q = {"w": t64([0.5, -1.0])}, {"v": t64([2.0, 3.0])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = func.vmap(func.grad(lambda v: (v.abs() ** 2).sum()))(z)
+        parts = func.vmap(lambda v: (v.real * v.imag + v.conj().abs()).sum())(z)
+        gp, gq = func.vmap(func.grad(lambda a, b, s: (a["w"] * b["v"] * s).sum(), argnums=(0, 1)), in_dims=(None, None, 0))(p, q, x)
+    np.testing.assert_allclose(g.numpy(), 2 * z.numpy(), rtol=1e-14)
+    zn = z.numpy()
+    np.testing.assert_allclose(parts.numpy(), (zn.real * zn.imag + np.abs(zn)).sum(1), rtol=1e-14)
+    np.testing.assert_allclose(gp["w"].numpy(), q["v"].numpy() * x.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(gq["v"].numpy(), p["w"].numpy() * x.numpy(), rtol=1e-14)

@@ -60,8 +60,8 @@ def _with_grad_args(args: tuple[Any, ...], nums: tuple[int, ...], op: str, fresh
 def _differentiable(t: Any, what: str, fresh: list[Any] | None = None) -> Any:
     if not isinstance(t, Tensor):
         raise TypeError(f"{what} must be a Tensor to differentiate with respect to it, got {type(t).__name__}")
-    if t.dtype.kind != "f":
-        raise TypeError(f"{what} must be a floating tensor, got dtype {t.dtype}")
+    if t.dtype.kind not in "fc":
+        raise TypeError(f"{what} must be a floating or complex tensor, got dtype {t.dtype}")
     if t.requires_grad:
         d = t * 1.0
     else:

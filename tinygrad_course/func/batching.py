@@ -30,6 +30,7 @@ import numpy as np
 
 from tinygrad_course.autograd.function import Function, explain_broadcast, register_batching
 from tinygrad_course.autograd.grad_mode import mode
+from tinygrad_course.ops import complex as complex_ops
 from tinygrad_course.ops import conv, elementwise, fused, linalg, matmul, movement, reduce, scan
 from tinygrad_course.tensor import Tensor, stack
 from tinygrad_course.tensor.batched import BatchedTensor, levels_of, physical
@@ -338,7 +339,7 @@ for _name in dir(elementwise):
     if isinstance(_obj, type) and issubclass(_obj, Function) and _obj.__module__ == elementwise.__name__:
         RULES[_obj] = elementwise_rule
 RULES.update({
-    movement.Clone: elementwise_rule, fused.Softplus: elementwise_rule, fused.BinaryCrossEntropy: elementwise_rule,
+    movement.Clone: elementwise_rule, complex_ops.Real: elementwise_rule, complex_ops.Conj: elementwise_rule, fused.Softplus: elementwise_rule, fused.BinaryCrossEntropy: elementwise_rule,
     reduce.Root: elementwise_rule,
     reduce.Sum: reduction_rule, reduce.Amax: reduction_rule, reduce.Amin: reduction_rule, reduce.Var: reduction_rule,
     reduce.Prod: reduction_rule,

@@ -122,14 +122,7 @@ def _loop(func: Callable[..., Any], args: Any, dims: tuple[Any, ...], size: int,
             random.generator().bit_generator.state = state
         with random.forbidden(randomness == "error", "vmap(randomness='error')"):
             results.append(func(*sample, **kwargs))
-    first = results[0]
-    if isinstance(first, dict):
-        ods = out_dims if isinstance(out_dims, dict) else {k: out_dims for k in first}
-        return {k: _stack_at([r[k] for r in results], ods[k]) for k in first}
-    if isinstance(first, (tuple, list)):
-        ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        return _rebuild(first, (_stack_at([r[k] for r in results], ods[k]) for k in range(len(first))))
-    return _stack_at(results, out_dims)
+    return _combine(results, out_dims, _stack_at)
 
 
 # ---------------------------------------------------------------------- in and out
@@ -223,14 +216,15 @@ def _exit(out: Any, out_dim: Any, level: int, size: int) -> Any:
 
 
 def _outputs(out: Any, out_dims: Any, fn: Callable[[Any, Any], Any]) -> Any:
+    # Outputs may nest (a tuple of dicts: grad with several dict arguments); out_dims nest alike or broadcast.
     if isinstance(out, dict):
         ods = out_dims if isinstance(out_dims, dict) else {k: out_dims for k in out}
-        return {k: fn(v, ods[k]) for k, v in out.items()}
+        return {k: _outputs(v, ods[k], fn) for k, v in out.items()}
     if isinstance(out, (tuple, list)):
         ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(out)
         if len(ods) != len(out):
             raise ValueError(f"vmap: out_dims has {len(ods)} entries for {len(out)} outputs")
-        return _rebuild(out, (fn(v, d) for v, d in zip(out, ods)))
+        return _rebuild(out, (_outputs(v, d, fn) for v, d in zip(out, ods)))
     if isinstance(out_dims, (tuple, list)):
         if len(out_dims) != 1:
             raise ValueError(f"vmap: out_dims has {len(out_dims)} entries for 1 output")
@@ -262,14 +256,21 @@ def _stack_at(parts: list[Any], dim: Any) -> Any:
 
 def _join(parts: list[Any], out_dims: Any) -> Any:
     """The chunks' results concatenated along out_dims."""
-    first = parts[0]
+    return _combine(parts, out_dims, _cat_at)
+
+
+def _combine(results: list[Any], out_dims: Any, join: Callable[[list[Any], Any], Any]) -> Any:
+    """join(the results' leaves, out_dim) at every leaf of the (nested) output structure."""
+    first = results[0]
     if isinstance(first, dict):
         ods = out_dims if isinstance(out_dims, dict) else {k: out_dims for k in first}
-        return {k: _cat_at([p[k] for p in parts], ods[k]) for k in first}
+        return {k: _combine([r[k] for r in results], ods[k], join) for k in first}
     if isinstance(first, (tuple, list)):
         ods = out_dims if isinstance(out_dims, (tuple, list)) else (out_dims,) * len(first)
-        return _rebuild(first, (_cat_at([p[k] for p in parts], ods[k]) for k in range(len(first))))
-    return _cat_at(parts, out_dims[0] if isinstance(out_dims, (tuple, list)) else out_dims)
+        return _rebuild(first, (_combine([r[k] for r in results], ods[k], join) for k in range(len(first))))
+    if isinstance(out_dims, (tuple, list)):
+        out_dims = out_dims[0]
+    return join(results, out_dims)
 
 
 def _cat_at(parts: list[Tensor], dim: Any) -> Tensor:
