@@ -8,7 +8,8 @@ The pieces carry NetKet's names, one job per file:
   with H_{s s′} ≠ 0, `local_energy` turns them into E_loc(s) = Σ_{s′} H_{s s′} ψ(s′)/ψ(s).
 - `exact`: references (`tfim_ground_energy` by free fermions, `lanczos_ground_energy`,
   `exact_ground_state`).
-- `models`: the variational state log ψ_θ(σ) as a `tc.nn.Module` (`RBM`, `Jastrow`, `MLPAnsatz`).
+- `models`: the variational state log ψ_θ(σ) as a `tc.nn.Module` (`RBM`, `Jastrow`, `MLPAnsatz`;
+  `ComplexRBM`, complex parameters, for ground states with signs).
 - `sampler`: Markov chains that draw s ~ |ψ_θ(s)|² (`MetropolisLocal`, `MetropolisExchange`).
 - `stats`: mean, error bar, τ and R̂ of correlated chains (`statistics`, `Stats`).
 - `sr`: stochastic reconfiguration, the natural-gradient step (`SR`).
@@ -23,6 +24,9 @@ One VMC step, E(θ) = ⟨ψ_θ|H|ψ_θ⟩/⟨ψ_θ|ψ_θ⟩ = 𝔼_{s~|ψ_θ|²}
    ``f(params, s) = tc.func.functional_call(model, params, (s.unsqueeze(0),)).squeeze()``;
 4. SR: solve (S + λI) δθ = F, S = ⟨O*O⟩ − ⟨O*⟩⟨O⟩, F = ⟨O* E_loc⟩ − ⟨O*⟩⟨E_loc⟩;
 5. update θ ← θ − lr·δθ (under tc.no_grad()).
+
+A complex ansatz (`ComplexRBM`, log ψ holomorphic in complex θ) takes SR(holomorphic=True):
+O is then the complex derivative, S and F complex, and δθ complex (see `vmc`).
 
 Example::
 
@@ -42,14 +46,22 @@ Example::
 from tinygrad_course.physics.exact import exact_ground_state, lanczos_ground_energy, tfim_ground_energy
 from tinygrad_course.physics.graph import Chain, Lattice, Square
 from tinygrad_course.physics.hilbert import Spin
-from tinygrad_course.physics.models import RBM, Jastrow, MLPAnsatz, log_cosh, numpy_log_psi
+from tinygrad_course.physics.models import (
+    RBM,
+    ComplexRBM,
+    Jastrow,
+    MLPAnsatz,
+    complex_log_cosh,
+    log_cosh,
+    numpy_log_psi,
+)
 from tinygrad_course.physics.operator import J1J2, Heisenberg, Ising, SpinHamiltonian
 from tinygrad_course.physics.sampler import MetropolisExchange, MetropolisLocal, MetropolisSampler
 from tinygrad_course.physics.sr import SR
 from tinygrad_course.physics.stats import Stats, statistics
 from tinygrad_course.physics.vmc import VMC, exact_energy
 
-__all__ = ["Chain", "Heisenberg", "Ising", "J1J2", "Jastrow", "Lattice", "MLPAnsatz", "MetropolisExchange",
-           "MetropolisLocal", "MetropolisSampler", "RBM", "SR", "Spin", "SpinHamiltonian", "Square", "Stats", "VMC",
-           "exact_energy", "exact_ground_state", "lanczos_ground_energy", "log_cosh", "numpy_log_psi",
-           "statistics", "tfim_ground_energy"]
+__all__ = ["Chain", "ComplexRBM", "Heisenberg", "Ising", "J1J2", "Jastrow", "Lattice", "MLPAnsatz",
+           "MetropolisExchange", "MetropolisLocal", "MetropolisSampler", "RBM", "SR", "Spin", "SpinHamiltonian",
+           "Square", "Stats", "VMC", "complex_log_cosh", "exact_energy", "exact_ground_state",
+           "lanczos_ground_energy", "log_cosh", "numpy_log_psi", "statistics", "tfim_ground_energy"]

@@ -19,7 +19,8 @@ class SR:
     def __init__(self, diag_shift: float = 0.01, eps: float = 1e-10, holomorphic: bool = False) -> None:
         """diag_shift: λ; eps: its floor, so that diag_shift = 0 still gives a solvable system
         (S is singular when there are fewer samples than parameters); holomorphic: complex
-        parameters of a holomorphic ψ (then δθ is complex), not needed while tc has no complex tensors."""
+        parameters of a holomorphic ψ (ComplexRBM): S and F complex, δθ complex. False: real
+        parameters (also of a complex ψ), real parts of S and F, a real δθ."""
         if diag_shift < 0 or eps <= 0:
             raise ValueError(f"SR: need diag_shift ≥ 0 and eps > 0, got {diag_shift}, {eps}")
         self.diag_shift, self.eps, self.holomorphic = float(diag_shift), float(eps), bool(holomorphic)
@@ -47,5 +48,5 @@ class SR:
         return np.linalg.solve(X.conj().T @ X + shift * np.eye(X.shape[1]), X.conj().T @ e)
 
     def __repr__(self) -> str:
-        """SR(diag_shift=0.01)."""
-        return f"SR(diag_shift={self.diag_shift})"
+        """SR(diag_shift=0.01) or SR(diag_shift=0.01, holomorphic=True)."""
+        return f"SR(diag_shift={self.diag_shift}{', holomorphic=True' if self.holomorphic else ''})"
