@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tinygrad_course.lessons.experiments import backprop, graph, ising, optimizers, overfitting
+from tinygrad_course.lessons.experiments import backprop, graph, ising, optimizers, oscillators, overfitting, vmc
 from tinygrad_course.lessons.experiments.common import OutputDirError, prepare_out_dir
 
 Experiment = Callable[..., dict[str, Any]]
@@ -28,8 +28,16 @@ EXPERIMENTS: dict[str, tuple[Experiment, str]] = {
     "backprop": (backprop.run, "equations (1)-(4) in numpy next to autograd, max |difference|"),
     "ising": (ising.run, "an MLP finds the Ising critical temperature; finite-size extrapolation"),
     "graph": (graph.run, "the gradient-flow pictures of a small MLP and a deep sigmoid network"),
+    "vmc": (vmc.run, "a neural-network wavefunction (RBM) by variational Monte Carlo against exact diagonalisation"),
+    "oscillators": (oscillators.run, "VMC in continuous space: coupled oscillators on a ring, kinetic energy by tc.func.laplacian"),
 }
-DEMO_ORDER = ("backprop", "overfitting", "optimizers", "ising", "graph")
+# The experiments' own options, beyond --out/--seed/--quick: (flag, keyword of run, type, help).
+EXTRA_OPTIONS: dict[str, list[tuple[str, str, Any, str]]] = {
+    "vmc": [("--N", "N", int, "number of spins (default 12 for tfim, 10 for heisenberg; --quick: 8)"),
+            ("--model", "model", str, "tfim (transverse-field Ising, RBM) or heisenberg (complex RBM)")],
+    "oscillators": [("--d", "d", int, "number of oscillators (default 20; --quick: 6)")],
+}
+DEMO_ORDER = ("backprop", "overfitting", "optimizers", "ising", "graph", "vmc", "oscillators")
 
 
 def _seed(text: str) -> int:
@@ -60,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
         )
         command.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed (default: 0)")
         command.add_argument("--quick", action="store_true", help="smaller sizes, for a fast look")
+        for flag, dest, kind, text in EXTRA_OPTIONS.get(name, []):
+            command.add_argument(flag, dest=dest, type=kind, default=None, help=text)
     demo = sub.add_parser(
         "demo",
         help="a quick tour of every experiment (quick sizes), then the list of files written",
@@ -118,7 +128,9 @@ def main(argv: list[str] | None = None) -> int:
             demo(args.out, args.seed)
         else:
             experiment, _ = EXPERIMENTS[args.command]
-            experiment(args.out, quick=args.quick, seed=args.seed)
+            extra = {dest: getattr(args, dest) for _, dest, _, _ in EXTRA_OPTIONS.get(args.command, [])
+                     if getattr(args, dest) is not None}
+            experiment(args.out, quick=args.quick, seed=args.seed, **extra)
     except KeyboardInterrupt:
         # Every file is written atomically, so what is in --out is whole: finished results only.
         sys.stdout.flush()
