@@ -33,7 +33,7 @@ EXPERIMENTS: dict[str, tuple[Experiment, str]] = {
 }
 # The experiments' own options, beyond --out/--seed/--quick: (flag, keyword of run, type, help).
 EXTRA_OPTIONS: dict[str, list[tuple[str, str, Any, str]]] = {
-    "vmc": [("--N", "N", int, "number of spins (default 12 for tfim, 10 for heisenberg; --quick: 8)"),
+    "vmc": [("--N", "N", int, "number of spins (default 12 for tfim, 10 for heisenberg; --quick: 8 for tfim)"),
             ("--model", "model", str, "tfim (transverse-field Ising, RBM) or heisenberg (complex RBM)")],
     "oscillators": [("--d", "d", int, "number of oscillators (default 20; --quick: 6)")],
 }
