@@ -162,8 +162,10 @@ def numpy_log_psi(model: nn.Module) -> Callable[[np.ndarray], np.ndarray]:
     dtype = config_dtype(model)
 
     def log_psi(configs: np.ndarray) -> np.ndarray:
+        # from_numpy on the converted array (a copy when the dtype differs): no second copy per call,
+        # which the sampler makes N times per sweep.
         with tc.no_grad():
-            return model(tc.tensor(np.asarray(configs, dtype=dtype))).numpy()
+            return model(tc.from_numpy(np.asarray(configs, dtype=dtype))).numpy()
 
     return log_psi
 
