@@ -209,11 +209,11 @@ class Primitive(Function):
         are spelled out and no list or dict is built per op. With grad mode off (``no_grad``,
         inference) no node is made: forward gets its context (it may save into it, which is
         then simply dropped) and the output Tensor is filled in directly.
+
+        Inside vmap, reading a batched input's `_array` raises NeedsLoop before forward runs:
+        that is how a batched op is found here, at no cost to the others (the op then runs by
+        its batching rule, see func/batching.py).
         """
-        if mode.vmap_depth:
-            out = batched_apply(cls, inputs, kwargs)
-            if out is not None:
-                return out
         ctx = _new_object(cls)
         n = len(inputs)
         if not mode.grad_enabled:
@@ -228,6 +228,8 @@ class Primitive(Function):
                 if cls.broadcasts:
                     explain_broadcast(cls.__name__.lower(), [t._array.shape for t in inputs])
                 raise
+            except NeedsLoop:  # a vmap-batched input
+                return batched_apply(cls, inputs, kwargs)
             if type(data) is not np.ndarray:
                 data = np.asarray(data)  # numpy gives scalars for 0-d results
             if data.dtype.kind == "c" and cls.complex_rule is None:
@@ -261,6 +263,8 @@ class Primitive(Function):
             if cls.broadcasts:
                 explain_broadcast(cls.__name__.lower(), [t._array.shape for t in inputs])
             raise
+        except NeedsLoop:  # a vmap-batched input
+            return batched_apply(cls, inputs, kwargs)
         if type(data) is not np.ndarray:
             data = output_array(ctx, data)
         if data.dtype.kind == "c":

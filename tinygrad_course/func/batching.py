@@ -59,6 +59,11 @@ def dispatch(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tens
             break
     else:
         return None
+    for t in inputs:
+        for lv in levels_of(t):
+            if lv not in mode.vmap_sizes:
+                raise RuntimeError(f"{cls.__name__.lower()}: a tensor batched by vmap was used after its vmap "
+                                   "returned (kept in a closure or a global?); only vmap's outputs leave it")
     rule = RULES.get(cls, loop_rule)
     return rule(cls, inputs, kwargs)
 
