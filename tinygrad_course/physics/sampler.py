@@ -71,6 +71,8 @@ class MetropolisSampler:
 
     def _log_psi(self, log_psi: LogPsi, configs: np.ndarray) -> np.ndarray:
         values = np.asarray(log_psi(configs))
+        if values.shape == (len(configs),) and np.isfinite(values).all():
+            return values  # the usual case, checked in one pass (the sampler calls this N times per sweep)
         name = type(self).__name__
         if values.shape != (len(configs),):
             raise ValueError(f"{name}: log_psi must map an {configs.shape} array to shape ({len(configs)},), "
