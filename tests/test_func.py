@@ -459,3 +459,26 @@ def test_complex_arguments_nested_outputs_and_real_conj_batch_under_vmap() -> No
     np.testing.assert_allclose(parts.numpy(), (zn.real * zn.imag + np.abs(zn)).sum(1), rtol=1e-14)
     np.testing.assert_allclose(gp["w"].numpy(), q["v"].numpy() * x.numpy(), rtol=1e-14)
     np.testing.assert_allclose(gq["v"].numpy(), p["w"].numpy() * x.numpy(), rtol=1e-14)
+
+
+def test_per_sample_gradients_of_a_cnn_are_one_grouped_convolution() -> None:
+    """vmap(grad) through Conv2d layers (grouped too): each sample's weights a group, no loop, the loop's numbers."""
+    import warnings
+
+    tc.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 2, 3, groups=2), nn.Flatten(),
+                          nn.Linear(2 * 4 * 4, 3)).double()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    rng = np.random.default_rng(6)
+    x, y = t64(rng.standard_normal((5, 1, 6, 6))), tc.tensor(rng.integers(0, 3, 5))
+
+    def loss(p, xb, yb):
+        return tc.nn.functional.cross_entropy(func.functional_call(model, p, (xb.unsqueeze(0),)), yb.unsqueeze(0))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    for b in range(5):
+        want = func.grad(loss)(params, x[b], y[b])
+        for k in want:
+            np.testing.assert_allclose(got[k][b].numpy(), want[k].numpy(), rtol=1e-12, atol=1e-14, err_msg=k)

@@ -281,15 +281,39 @@ def leading_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> 
 
 
 def conv_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
-    """conv2d of a batched input with plain weights: the batch dims merged into N."""
+    """conv2d of a batched input with plain weights: the batch dims merged into N; with a batched
+    weight (per-sample gradients of a CNN): one grouped convolution, each sample's weights a group."""
     x = inputs[0]
     if any(isinstance(t, BatchedTensor) for t in inputs[1:]):
-        return loop_rule(cls, inputs, kwargs, " with a batched weight or bias")
+        return grouped_conv_rule(cls, inputs, kwargs)
     nb = len(x._levels)
     p = x._inner
     lead = tuple(p.shape[:nb + (x.ndim == 4)])
     out = cls.apply(p.reshape((-1,) + tuple(x.shape[-3:])), *inputs[1:], **kwargs)
     return BatchedTensor(out.reshape(lead + tuple(out.shape[1:])), x._levels)
+
+
+def grouped_conv_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
+    """Each sample b has its own weight W_b: the P samples' channels side by side, (N, P·C, H, W), and
+    their weights stacked, (P·O, C/g, kh, kw), make one convolution with P·g groups."""
+    levels = union_levels(inputs)
+    sizes = batch_sizes(levels)
+    count = math.prod(sizes)
+    x, w = inputs[0], inputs[1]
+    n, c, h, wd = x.shape
+    o = w.shape[0]
+    px = physical(x, levels, mode.vmap_sizes).reshape((count, n, c, h, wd))
+    px = px.permute((1, 0, 2, 3, 4)).reshape((n, count * c, h, wd))
+    pw = physical(w, levels, mode.vmap_sizes).reshape((count * o,) + tuple(w.shape[1:]))
+    parts = [px, pw]
+    if len(inputs) == 3:
+        parts.append(physical(inputs[2], levels, mode.vmap_sizes).reshape((count * o,)))
+    kw = dict(kwargs)
+    kw["groups"] = kwargs.get("groups", 1) * count
+    out = cls.apply(*parts, **kw)  # (N, P·O, H', W')
+    oh, ow = out.shape[2], out.shape[3]
+    out = out.reshape((n, count, o, oh, ow)).permute((1, 0, 2, 3, 4))
+    return BatchedTensor(out.reshape(sizes + (n, o, oh, ow)), levels)
 
 
 def window_rule(cls: type, inputs: tuple[Any, ...], kwargs: dict[str, Any]) -> Tensor:
