@@ -2,33 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import math
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pytest
+from vmap_checks import B, assert_same, batched, fresh_warnings, loop, select  # noqa: F401  (fresh_warnings: autouse)
 
 import tinygrad_course as tc
-from tinygrad_course.func import batching
 from tinygrad_course.nn import functional as F
 
 pytestmark = pytest.mark.usefixtures("engine")
-vmap_module = importlib.import_module("tinygrad_course.func.vmap")
-B = 3  # the batch size of every case
-
-
-@pytest.fixture(autouse=True)
-def fresh_warnings():
-    """vmap warns once per op or function: forget what was warned, so that every test sees its own warnings."""
-    batching._warned.clear()
-    vmap_module._warned.clear()
-    yield
-    batching._warned.clear()
-    vmap_module._warned.clear()
 
 
 # ----------------------------------------------------------------- helpers
@@ -81,43 +67,12 @@ def edges(*shape: int, at: tuple[float, ...] = (-3.0, -1.0, 0.0, 1.0, 3.0, 6.0))
     return tc.tensor(a)
 
 
-def select(arg: Any, dim: Any, b: int) -> Any:
-    """Sample b of an argument along its in_dim, as a fresh plain tensor."""
-    if dim is None:
-        return arg
-    return tc.tensor(np.take(arg.numpy(), b, axis=dim))
 
 
-def loop(f: Callable[..., Any], args: tuple[Any, ...], in_dims: Any) -> Any:
-    """The reference: f sample by sample, results stacked along dim 0."""
-    dims = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
-    outs = [f(*(select(a, d, b) for a, d in zip(args, dims))) for b in range(B)]
-    if isinstance(outs[0], tuple):
-        return tuple(tc.stack([o[k] for o in outs]) for k in range(len(outs[0])))
-    return tc.stack(outs)
 
 
-def assert_same(got: Any, expected: Any) -> None:
-    """Same structure, shapes, dtypes and values (float: rtol = atol = 1e-12, NaN where NaN)."""
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(expected)
-        for g, e in zip(got, expected):
-            assert_same(g, e)
-        return
-    assert type(got) is tc.Tensor, f"vmap returned a {type(got).__name__}"
-    g, e = got.detach().numpy(), expected.detach().numpy()
-    assert g.shape == e.shape and g.dtype == e.dtype, (g.shape, g.dtype, e.shape, e.dtype)
-    if e.dtype.kind == "f":
-        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
-    else:
-        np.testing.assert_array_equal(g, e)
 
 
-def batched(fn: Callable[[], Any]) -> Any:
-    """fn() with every warning an error: a vmap warning means the loop fallback ran, not the rule."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        return fn()
 
 
 @dataclass
