@@ -131,22 +131,13 @@ def grad_and_value(func: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
 
 
 def _gradients(out: Tensor, wrt: list[Any], keep: bool) -> list[Any]:
-    """∂out/∂w for each w (zeros where out does not depend on w), batched like w inside vmap;
-    recorded (differentiable) with `keep`.
-
-    Inside vmap the graph is built on the physical (batch-first) tensors: the gradient of the
-    physical output, seeded with ones, w.r.t. each physical input is every sample's gradient.
-    """
-    phys_out = out._inner if isinstance(out, BatchedTensor) else out
-    phys_wrt = [w._inner if isinstance(w, BatchedTensor) else w for w in wrt]
+    """∂out/∂w for each w (zeros where out does not depend on w), batched like w inside vmap
+    (tc.grad does that: see batched_autograd.py); recorded (differentiable) with `keep`."""
     if out.requires_grad:
-        seed = Tensor._make(np.ones(phys_out.shape, dtype=phys_out.dtype), None) if phys_out is not out else None
-        flat = _autograd_grad(phys_out, phys_wrt, seed, create_graph=keep, allow_unused=True)
+        flat = _autograd_grad(out, wrt, create_graph=keep, allow_unused=True)
     else:
         flat = (None,) * len(wrt)
-    return [Tensor._make(np.zeros(w.shape, dtype=w.dtype), None) if g is None
-            else BatchedTensor(g, w._levels) if isinstance(w, BatchedTensor) else g
-            for g, w in zip(flat, wrt)]
+    return [Tensor._make(np.zeros(w.shape, dtype=w.dtype), None) if g is None else g for g, w in zip(flat, wrt)]
 
 
 def _detached(obj: Any, keep: bool) -> Any:
