@@ -105,6 +105,10 @@ class Function:
     complex_rule: str | None = None
     # Set on a node whose output is complex and whose rule is "holomorphic".
     _complex = False
+    # For an op whose forward is one numpy call on its one or two input arrays (plus what it
+    # saves): that call, which Primitive.apply runs alone when grad mode is off (no_grad,
+    # inference, Metropolis sampling): no context object, no forward call. Same result.
+    no_grad_kernel: Callable[..., np.ndarray] | None = None
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> np.ndarray:
@@ -214,15 +218,17 @@ class Primitive(Function):
         that is how a batched op is found here, at no cost to the others (the op then runs by
         its batching rule, see func/batching.py).
         """
-        ctx = _new_object(cls)
         n = len(inputs)
         if not mode.grad_enabled:
+            kernel = cls.no_grad_kernel
             try:
-                if n == 1:
+                if kernel is not None and not kwargs:  # forward's numpy call alone: no context to make
+                    data = kernel(inputs[0]._array) if n == 1 else kernel(inputs[0]._array, inputs[1]._array)
+                elif n == 1:
+                    ctx = _new_object(cls)
                     data = cls.forward(ctx, inputs[0]._array, **kwargs) if kwargs else cls.forward(ctx, inputs[0]._array)
-                elif n == 2 and not kwargs:
-                    data = cls.forward(ctx, inputs[0]._array, inputs[1]._array)
                 else:
+                    ctx = _new_object(cls)
                     data = cls.forward(ctx, *[t._array for t in inputs], **kwargs)
             except ValueError:
                 if cls.broadcasts:
@@ -232,13 +238,14 @@ class Primitive(Function):
                 return batched_apply(cls, inputs, kwargs)
             if type(data) is not np.ndarray:
                 data = np.asarray(data)  # numpy gives scalars for 0-d results
-            if data.dtype.kind == "c" and cls.complex_rule is None:
+            if cls.complex_rule is None and data.dtype.kind == "c":
                 refuse_complex(cls, inputs)
             out = _new_object(Tensor)
             out._array = data
             out.grad = out._hooks = out.grad_fn = None
             out._requires_grad = False
             return out
+        ctx = _new_object(cls)
         try:
             if n == 2 and not kwargs:
                 a, b = inputs

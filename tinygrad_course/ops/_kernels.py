@@ -39,7 +39,52 @@ def _zero_where_array(g: Any, cond: np.ndarray) -> Any:
     if g.size > 1024 and np.isfinite(g).all():
         return g * np.logical_not(cond)
     zero = _ZEROS.get(g.dtype)
-    return np.where(cond, zero if zero is not None else np.zeros((), dtype=g.dtype), g)
+    if zero is None:
+        zero = np.zeros((), dtype=g.dtype)
+    if g.size <= 256 and type(g) is np.ndarray and cond.shape == g.shape:
+        # On small arrays a copy with the masked entries overwritten costs 2/3 of np.where.
+        out = g.copy()
+        np.copyto(out, zero, where=cond)
+        return out
+    return np.where(cond, zero, g)
+
+
+def zero_of(dtype: np.dtype) -> Any:
+    """A 0-d zero of `dtype` (cached for the floats): comparing with it costs half of comparing with the Python 0."""
+    zero = _ZEROS.get(dtype)
+    return zero if zero is not None else np.zeros((), dtype=dtype)
+
+
+try:  # numpy ≥ 2 keeps its floating-point error settings in this context variable
+    from numpy._core._ufunc_config import _extobj_contextvar as _np_errors
+except ImportError:  # older numpy: np.errstate itself
+    _np_errors = None
+# The current settings → the same with divide/over/invalid ignored, made once per distinct setting.
+_QUIET: dict[Any, Any] = {}
+
+
+def quietly(fn: Any, *args: Any) -> Any:
+    """fn(*args) with numpy's divide/overflow/invalid warnings off: PyTorch's ops give ±inf and NaN silently.
+
+    The same as ``with np.errstate(divide="ignore", over="ignore", invalid="ignore")``, at a
+    third of its cost (np.errstate builds its settings object on each entry: ~0.9 µs, twice a
+    small ufunc): the quiet version of the caller's current settings is made once and reused.
+    """
+    if _np_errors is None:
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            return fn(*args)
+    current = _np_errors.get()
+    quiet = _QUIET.get(current)
+    if quiet is None:
+        if len(_QUIET) > 64:  # a program that makes new settings in a loop: keep the table small
+            _QUIET.clear()
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            quiet = _QUIET[current] = _np_errors.get()
+    token = _np_errors.set(quiet)
+    try:
+        return fn(*args)
+    finally:
+        _np_errors.reset(token)
 
 
 def minus_one_hot(p: Any, labels: np.ndarray) -> Any:

@@ -6,13 +6,14 @@ no op here undoes broadcasting itself. Notation: z = f(x, y), g = ∂c/∂z.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
 from tinygrad_course.autograd.function import Primitive
-from tinygrad_course.ops._kernels import power, zero_where
+from tinygrad_course.ops._kernels import power, quietly, zero_of, zero_where
 
 
 class Add(Primitive):
@@ -22,6 +23,8 @@ class Add(Primitive):
 
     broadcasts = True
     array_backward = True
+
+    no_grad_kernel = np.add
 
     @staticmethod
     def forward(ctx, x, y):
@@ -40,6 +43,8 @@ class Sub(Primitive):
     broadcasts = True
     array_backward = True
 
+    no_grad_kernel = np.subtract
+
     @staticmethod
     def forward(ctx, x, y):
         return x - y
@@ -56,6 +61,8 @@ class Mul(Primitive):
 
     broadcasts = True
     array_backward = True
+
+    no_grad_kernel = np.multiply
 
     @staticmethod
     def forward(ctx, x, y):
@@ -77,6 +84,8 @@ class Div(Primitive):
     broadcasts = True
     array_backward = True
 
+    no_grad_kernel = np.true_divide
+
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
@@ -96,6 +105,8 @@ class Neg(Primitive):
     complex_rule = "holomorphic"
 
     array_backward = True
+
+    no_grad_kernel = np.negative
 
     @staticmethod
     def forward(ctx, x):
@@ -142,8 +153,7 @@ class FloorDiv(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.shapes = (x.shape, y.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.floor_divide(x, y)
+        return quietly(np.floor_divide, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -159,8 +169,7 @@ class Remainder(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.mod(x, y)
+        return quietly(np.mod, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -176,6 +185,8 @@ class Exp(Primitive):
     complex_rule = "holomorphic"
 
     array_backward = True
+
+    no_grad_kernel = np.exp
 
     @staticmethod
     def forward(ctx, x):
@@ -196,6 +207,8 @@ class Log(Primitive):
 
     array_backward = True
 
+    no_grad_kernel = np.log
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -214,6 +227,8 @@ class Sqrt(Primitive):
 
     array_backward = True
 
+    no_grad_kernel = np.sqrt
+
     @staticmethod
     def forward(ctx, x):
         out = np.sqrt(x)
@@ -231,6 +246,8 @@ class Sin(Primitive):
 
     complex_rule = "holomorphic"
 
+    no_grad_kernel = np.sin
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -246,6 +263,8 @@ class Cos(Primitive):
     """z = cos x; ∂c/∂x = −g · sin x."""
 
     complex_rule = "holomorphic"
+
+    no_grad_kernel = np.cos
 
     @staticmethod
     def forward(ctx, x):
@@ -264,6 +283,8 @@ class Tanh(Primitive):
     complex_rule = "holomorphic"
 
     array_backward = True
+
+    no_grad_kernel = np.tanh
 
     @staticmethod
     def forward(ctx, x):
@@ -310,7 +331,8 @@ class Relu(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        zero = zero_of(x.dtype)  # (a 0-d zero of x's dtype: np.maximum(x, 0) converts the 0 each call)
+        out = np.maximum(x, zero)
         # relu'' = 0, so backward needs only the array, never a Tensor of the graph; saving it
         # too lets backward refuse an output that was written in place since.
         ctx.out = out
@@ -319,11 +341,14 @@ class Relu(Primitive):
 
     @staticmethod
     def backward(ctx, g):
-        return zero_where(g, ctx.out <= 0)  # (a NaN input passes its gradient, as in PyTorch)
+        out = ctx.out
+        return zero_where(g, out <= zero_of(out.dtype))  # (a NaN input passes its gradient, as in PyTorch)
 
 
 class Abs(Primitive):
     """z = |x|; ∂c/∂x = g · sgn(x) (0 at x = 0 and at NaN, like PyTorch)."""
+
+    no_grad_kernel = np.abs
 
     @staticmethod
     def forward(ctx, x):
@@ -462,8 +487,7 @@ class Tan(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(invalid="ignore"):  # tan(±∞) is NaN
-            out = np.tan(x)
+        out = quietly(np.tan, x)  # tan(±∞) is NaN
         ctx.save_for_backward(out)
         return out
 
@@ -481,8 +505,7 @@ class Sinh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return np.sinh(x)
+        return quietly(np.sinh, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -498,8 +521,7 @@ class Cosh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(over="ignore"):
-            return np.cosh(x)
+        return quietly(np.cosh, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -515,8 +537,7 @@ class Asin(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return np.arcsin(x)
+        return quietly(np.arcsin, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -533,8 +554,7 @@ class Acos(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return np.arccos(x)
+        return quietly(np.arccos, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -583,8 +603,7 @@ class Acosh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(invalid="ignore"):
-            return np.arccosh(x)
+        return quietly(np.arccosh, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -601,8 +620,7 @@ class Atanh(Primitive):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.arctanh(x)
+        return quietly(np.arctanh, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -637,8 +655,7 @@ class Exp2(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            out = np.exp2(x)
+        out = quietly(np.exp2, x)
         ctx.save_for_backward(out)
         return out
 
@@ -655,8 +672,7 @@ class Expm1(Primitive):
 
     @staticmethod
     def forward(ctx, x):
-        with np.errstate(over="ignore"):
-            out = np.expm1(x)
+        out = quietly(np.expm1, x)
         ctx.save_for_backward(out)
         return out
 
@@ -671,11 +687,12 @@ class Log1p(Primitive):
 
     complex_rule = "holomorphic"
 
+    no_grad_kernel = functools.partial(quietly, np.log1p)
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(x)
+        return quietly(np.log1p, x)
 
     @staticmethod
     def backward(ctx, g):
@@ -717,8 +734,7 @@ class LogAddExp2(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        with np.errstate(invalid="ignore"):
-            return np.logaddexp2(x, y)
+        return quietly(np.logaddexp2, x, y)
 
     @staticmethod
     def backward(ctx, g):
@@ -962,8 +978,7 @@ class Fmod(Primitive):
     @staticmethod
     def forward(ctx, x, y):
         ctx.save_for_backward(x, y)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.fmod(x, y)
+        return quietly(np.fmod, x, y)
 
     @staticmethod
     def backward(ctx, g):

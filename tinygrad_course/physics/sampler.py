@@ -9,6 +9,7 @@ one ended, so little needs to be discarded).
 
 from __future__ import annotations
 
+import cmath
 from collections.abc import Callable
 
 import numpy as np
@@ -32,10 +33,15 @@ class MetropolisSampler:
         self.rng = np.random.default_rng(rng)
         self.state = hilbert.random_state(self.n_chains, self.rng)  # (n_chains, N), the chains' current states
         self.acceptance = float("nan")
+        self._arange = np.arange(self.n_chains)
 
     def propose(self, state: np.ndarray) -> np.ndarray:
         """A new configuration per chain, drawn from a symmetric proposal T(s → s′) = T(s′ → s)."""
         raise NotImplementedError
+
+    def _rows(self, n: int) -> np.ndarray:
+        """np.arange(n), kept between the calls of propose (made N times per sweep)."""
+        return self._arange if len(self._arange) == n else np.arange(n)
 
     def sample(self, log_psi: LogPsi, n_samples: int, n_discard: int = 0,
                sweep_size: int | None = None) -> tuple[np.ndarray, float]:
@@ -60,10 +66,13 @@ class MetropolisSampler:
                 proposal = self.propose(self.state)
                 new = self._log_psi(log_psi, proposal)
                 # log u < 2 Re Δ log ψ  ⇔  u < |ψ(s′)/ψ(s)|², without overflowing exp
-                accept = np.log(self.rng.random(self.n_chains)) < 2 * np.real(new - current)
+                change = new - current
+                if change.dtype.kind == "c":
+                    change = change.real
+                accept = np.log(self.rng.random(self.n_chains)) < 2 * change
                 self.state = np.where(accept[:, None], proposal, self.state)
                 current = np.where(accept, new, current)
-                accepted += int(accept.sum())
+                accepted += np.count_nonzero(accept)
             if k >= n_discard:
                 samples[k - n_discard] = self.state
         self.acceptance = accepted / ((n_discard + per_chain) * sweep * self.n_chains)
@@ -71,18 +80,20 @@ class MetropolisSampler:
 
     def _log_psi(self, log_psi: LogPsi, configs: np.ndarray) -> np.ndarray:
         values = np.asarray(log_psi(configs))
-        if values.shape == (len(configs),) and np.isfinite(values).all():
-            return values  # the usual case, checked in one pass (the sampler calls this N times per sweep)
+        # The usual case, checked by one sum (finite only if every term is; a finite sum that
+        # overflows goes to the full check below): the sampler calls this N times per sweep.
+        if values.shape == (len(configs),) and cmath.isfinite(np.add.reduce(values)):
+            return values
         name = type(self).__name__
         if values.shape != (len(configs),):
             raise ValueError(f"{name}: log_psi must map an {configs.shape} array to shape ({len(configs)},), "
                              f"got {values.shape}")
         bad = ~np.isfinite(values)
-        if bad.any():
-            raise ValueError(f"{name}: log_psi returned {values[bad][0]} for {int(bad.sum())} of {len(values)} "
-                             f"configurations (e.g. {configs[np.argmax(bad)].tolist()}); |ψ|² must be finite "
-                             "and nonzero on every state the chains visit")
-        return values
+        if not bad.any():
+            return values
+        raise ValueError(f"{name}: log_psi returned {values[bad][0]} for {int(bad.sum())} of {len(values)} "
+                         f"configurations (e.g. {configs[np.argmax(bad)].tolist()}); |ψ|² must be finite "
+                         "and nonzero on every state the chains visit")
 
     def __repr__(self) -> str:
         """MetropolisLocal(Spin(N=8), n_chains=16)-style."""
@@ -103,7 +114,7 @@ class MetropolisLocal(MetropolisSampler):
         """σᵢ → −σᵢ at one random site per chain."""
         proposal = state.copy()
         sites = self.rng.integers(0, self.hilbert.size, size=len(state))
-        proposal[np.arange(len(state)), sites] *= -1
+        proposal[self._rows(len(state)), sites] *= -1
         return proposal
 
 
@@ -128,7 +139,7 @@ class MetropolisExchange(MetropolisSampler):
     def propose(self, state: np.ndarray) -> np.ndarray:
         """σᵢ ↔ σⱼ on one random edge (i, j) per chain."""
         proposal = state.copy()
-        chains = np.arange(len(state))
+        chains = self._rows(len(state))
         i, j = self._edges[self.rng.integers(0, len(self._edges), size=len(state))].T
         proposal[chains, i], proposal[chains, j] = state[chains, j], state[chains, i]
         return proposal

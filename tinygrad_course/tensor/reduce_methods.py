@@ -96,8 +96,10 @@ class ReduceMethods:
         x = self._floating("mean")
         if x.dtype == np.float16:  # accumulated and divided in float32, returned in float16 (as PyTorch)
             return (x.float().sum(dims, keepdim) / n).half()
-        with np.errstate(divide="ignore", invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
-            return x.sum(dims, keepdim) / n
+        if n == 0:
+            with np.errstate(divide="ignore", invalid="ignore"):  # the mean of nothing is NaN, as in PyTorch
+                return x.sum(dims, keepdim) / n
+        return x.sum(dims, keepdim) / n
 
     def _count(self, dims: tuple[int, ...] | None) -> int:
         if dims is None:

@@ -17,7 +17,7 @@ from tinygrad_course.autograd.function import explain_broadcast
 from tinygrad_course.autograd.grad_mode import mode
 from tinygrad_course.ops.elementwise import Add, Cast, Div, FloorDiv, Mul, Neg, Pow, Remainder, Sub
 from tinygrad_course.ops.matmul import MatMul
-from tinygrad_course.ops.movement import Clone
+from tinygrad_course.ops.movement import Clone, Reshape
 from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor import dtypes
 from tinygrad_course.tensor.complex_methods import ComplexMethods
@@ -540,7 +540,11 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         """self op other (other op self if reflected) in PyTorch's result dtype (`floating`: at least the default float)."""
         if (type(other) is float or type(other) is int) and self._array.dtype.kind == "f":
             # The common case, a Python number with a float tensor: the tensor's dtype, no lookup.
-            b = Tensor._make(np.array(other, self._array.dtype), None)
+            a, b = self._array, np.array(other, self._array.dtype)
+            if not mode.grad_enabled and fn.no_grad_kernel is not None:  # nothing to record: numpy alone
+                data = fn.no_grad_kernel(b, a) if reflected else fn.no_grad_kernel(a, b)
+                return Tensor._make(data if type(data) is np.ndarray else np.asarray(data), None)
+            b = Tensor._make(b, None)
             return fn.apply(b, self) if reflected else fn.apply(self, b)
         if isinstance(other, Tensor) and other.dtype == self._array.dtype and (not floating or other.dtype.kind in "fc"):
             # Two tensors of one dtype (a Parameter among them): that dtype, no promotion to work out.
@@ -723,24 +727,26 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
         else:
             dtype = result_type(self, other)
             a, b = self._as_operand(dtype), self._as_operand(dtype, other)
-        if a.ndim == 0 or b.ndim == 0:
-            raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {a.shape} and {b.shape}")
-        k_a = a.shape[-1]
-        k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+        sa, sb = a.shape, b.shape  # (read once: on a vmap-batched tensor they are computed)
+        if not sa or not sb:
+            raise ValueError(f"matmul: both operands need at least 1 dim, got shapes {sa} and {sb}")
+        k_a = sa[-1]
+        k_b = sb[0] if len(sb) == 1 else sb[-2]
         if k_a != k_b:
-            raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align ({k_a} != {k_b})")
-        if a.ndim == 1 and b.ndim == 1:  # the dot product, in the operands' dtype (a sum would widen ints)
-            return MatMul.apply(a.unsqueeze(0), b.unsqueeze(-1)).reshape(())
-        if a.ndim == 1:
-            return MatMul.apply(a.unsqueeze(0), b).squeeze(-2)
-        if b.ndim == 1:
-            return MatMul.apply(a, b.unsqueeze(-1)).squeeze(-1)
+            raise ValueError(f"matmul: shapes {sa} and {sb} do not align ({k_a} != {k_b})")
+        # A 1-D operand is a matrix of one row (a) or one column (b), dropped from the result.
+        if len(sa) == 1 and len(sb) == 1:  # the dot product, in the operands' dtype (a sum would widen ints)
+            return Reshape.apply(MatMul.apply(Reshape.apply(a, shape=(1, k_a)), Reshape.apply(b, shape=(k_b, 1))), shape=())
+        if len(sa) == 1:
+            out = MatMul.apply(Reshape.apply(a, shape=(1, k_a)), b)
+            return Reshape.apply(out, shape=sb[:-2] + sb[-1:])
+        if len(sb) == 1:
+            out = MatMul.apply(a, Reshape.apply(b, shape=(k_b, 1)))
+            return Reshape.apply(out, shape=sa[:-1])
         try:
             return MatMul.apply(a, b)
         except ValueError:
-            raise ValueError(
-                f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot be broadcast together"
-            ) from None
+            raise ValueError(f"matmul: batch dims of shapes {sa} and {sb} cannot be broadcast together") from None
 
     # ----------------------------------------------------------------- comparisons (no gradient)
     def _compare(self, ufunc: np.ufunc, other: Any, name: str) -> Tensor:
