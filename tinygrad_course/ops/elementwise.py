@@ -324,15 +324,21 @@ class Sigmoid(Primitive):
         return g * out * (1.0 - out)
 
 
+def _relu(x: np.ndarray) -> np.ndarray:
+    # (a 0-d zero of x's dtype: np.maximum(x, 0) converts the 0 each call, which doubles its cost)
+    return np.maximum(x, zero_of(x.dtype))
+
+
 class Relu(Primitive):
     """z = max(x, 0); ∂c/∂x = g · 1[x > 0]."""
 
     array_backward = True
 
+    no_grad_kernel = staticmethod(_relu)
+
     @staticmethod
     def forward(ctx, x):
-        zero = zero_of(x.dtype)  # (a 0-d zero of x's dtype: np.maximum(x, 0) converts the 0 each call)
-        out = np.maximum(x, zero)
+        out = _relu(x)
         # relu'' = 0, so backward needs only the array, never a Tensor of the graph; saving it
         # too lets backward refuse an output that was written in place since.
         ctx.out = out
