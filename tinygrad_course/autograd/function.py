@@ -281,11 +281,11 @@ class Primitive(Function):
         out = _new_object(Tensor)
         out._array = data
         out.grad = out._hooks = None
-        if mode.grad_enabled and (needs[0] or True in needs):
+        if needs[0] or True in needs:  # (grad mode is on: the branch above returned otherwise)
             ctx.parents = inputs
             ctx._out_data = data
             ctx._seq = next_creation_number()
-            if mode.anomaly or module_stack:
+            if module_stack or mode.anomaly:
                 annotate(ctx)
             out._requires_grad = True
             out.grad_fn = ctx

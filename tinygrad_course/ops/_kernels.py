@@ -22,7 +22,7 @@ def zero_where(g: Any, cond: np.ndarray) -> Any:
     Tensor that requires grad (create_graph) goes through the differentiable `where`; otherwise
     the arrays directly.
     """
-    if isinstance(g, (np.ndarray, np.generic)):  # (numpy gives scalars for 0-d results)
+    if type(g) is np.ndarray or isinstance(g, np.generic):  # (numpy gives scalars for 0-d results)
         return _zero_where_array(g, cond)
     if not g.requires_grad and type(g) is function.Tensor:  # (a vmap-batched g goes by `where`)
         return type(g)._make(np.asarray(_zero_where_array(g._array, cond)), None)
