@@ -211,8 +211,9 @@ class Primitive(Function):
         This is the fast engine's version (`autograd/reference.py` has the plain one, with the
         same results): the hottest path of the library, so one to three inputs without keywords
         are spelled out and no list or dict is built per op. With grad mode off (``no_grad``,
-        inference) no node is made: forward gets its context (it may save into it, which is
-        then simply dropped) and the output Tensor is filled in directly.
+        inference) no node is made: an op with a `no_grad_kernel` runs that numpy call alone;
+        another gets a context for its forward (what it saves there is simply dropped); the
+        output Tensor is filled in directly.
 
         Inside vmap, reading a batched input's `_array` raises NeedsLoop before forward runs:
         that is how a batched op is found here, at no cost to the others (the op then runs by
