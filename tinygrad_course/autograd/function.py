@@ -219,13 +219,12 @@ class Primitive(Function):
         that is how a batched op is found here, at no cost to the others (the op then runs by
         its batching rule, see func/batching.py).
         """
-        n = len(inputs)
         if not mode.grad_enabled:
             kernel = cls.no_grad_kernel
             try:
                 if kernel is not None and not kwargs:  # forward's numpy call alone: no context to make
-                    data = kernel(inputs[0]._array) if n == 1 else kernel(inputs[0]._array, inputs[1]._array)
-                elif n == 1:
+                    data = kernel(inputs[0]._array) if len(inputs) == 1 else kernel(inputs[0]._array, inputs[1]._array)
+                elif len(inputs) == 1:
                     ctx = _new_object(cls)
                     data = cls.forward(ctx, inputs[0]._array, **kwargs) if kwargs else cls.forward(ctx, inputs[0]._array)
                 else:
@@ -247,6 +246,7 @@ class Primitive(Function):
             out._requires_grad = False
             return out
         ctx = _new_object(cls)
+        n = len(inputs)
         try:
             if n == 2 and not kwargs:
                 a, b = inputs
