@@ -77,3 +77,18 @@ def test_no_grad_errors_still_name_the_op() -> None:
             tc.ones(2) * tc.ones(3)
         with pytest.raises(ValueError, match=r"matmul: shapes \(2, 3\) and \(2, 3\) do not align"):
             tc.ones(2, 3) @ tc.ones(2, 3)
+
+
+def test_quietly_silences_numpy_for_the_op_only_and_keeps_the_callers_settings() -> None:
+    from tinygrad_course.ops._kernels import quietly
+
+    with np.errstate(all="raise"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = tc.tensor([-1.0, -2.0, 0.0]).log1p()  # −inf and NaN quietly, as PyTorch
+            assert quietly(np.divide, np.ones(1), np.zeros(1))[0] == np.inf
+        np.testing.assert_array_equal(out.numpy(), [-np.inf, np.nan, 0.0])
+        assert np.geterr() == {"divide": "raise", "over": "raise", "under": "raise", "invalid": "raise"}
+        with pytest.raises(FloatingPointError):
+            np.log1p(np.array([-1.0]))  # the caller's own numpy calls still raise
+    assert np.geterr()["divide"] == "warn"
