@@ -1,4 +1,4 @@
-"""Convolution and pooling layers: Conv2d, MaxPool2d, AvgPool2d (NCHW layout)."""
+"""Convolution and pooling layers: Conv1d, Conv2d, MaxPool2d, AvgPool2d (NCHW layout)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from tinygrad_course.nn import functional as F
 from tinygrad_course.nn import init
-from tinygrad_course.nn.functional_conv import IntPair, int_pair
+from tinygrad_course.nn.functional_conv import IntPair, IntSingle, int_pair, int_single
 from tinygrad_course.nn.module import Module, Parameter
 from tinygrad_course.tensor import Tensor, dtypes, pad
 
@@ -18,13 +18,105 @@ _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _reset_conv_parameters(weight: Parameter, bias: Parameter | None) -> None:
-    """PyTorch's conv default: W Kaiming-uniform (a = √5), b ~ U(±1/√fan_in), fan_in = weight.shape[1] · kh · kw."""
-    # weight.shape[1] is in/groups for Conv2d and out/groups for ConvTranspose2d: PyTorch's rule for both.
+    """PyTorch's conv default: W Kaiming-uniform (a = √5), b ~ U(±1/√fan_in), fan_in = weight.shape[1] · Π kernel."""
+    # weight.shape[1] is in/groups for Conv1d/Conv2d and out/groups for ConvTranspose2d: PyTorch's rule
+    # for all; the kernel is (K,) for Conv1d, (kh, kw) for the 2-D layers.
     init.kaiming_uniform_(weight, a=math.sqrt(5))
     if bias is not None:
-        fan_in = weight.shape[1] * weight.shape[2] * weight.shape[3]
+        fan_in = math.prod(weight.shape[1:])
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
         init.uniform_(bias, -bound, bound)
+
+
+class Conv1d(Module):
+    """1-D convolution layer: z[n, o, t] = b[o] + Σ_{c,k} W[o, c, k] · x[n, g·in/groups + c, s·t + d·k − p].
+
+    Cross-correlation, as in PyTorch: weight (out, in/groups, K), bias (out,), g the group of o.
+    Init as PyTorch: W ~ Kaiming-uniform with a = √5, i.e. U(±1/√fan_in), b ~ U(±1/√fan_in),
+    fan_in = in/groups · K.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntSingle, stride: IntSingle = 1,
+                 padding: IntSingle | str = 0, dilation: IntSingle = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", dtype: Any = None) -> None:
+        """Check the arguments, create the weight (and bias) and initialise them."""
+        super().__init__()
+        if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or in_channels % groups \
+                or out_channels % groups:
+            raise ValueError(
+                f"Conv1d: groups={groups} must be positive and divide in_channels={in_channels} and "
+                f"out_channels={out_channels}"
+            )
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"Conv1d: padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"Conv1d: padding must be an int, a 1-tuple, 'valid' or 'same', got {padding!r}")
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.kernel_size = int_single(kernel_size, "Conv1d", "kernel_size", 1)
+        self.stride = int_single(stride, "Conv1d", "stride", 1)
+        self.padding: tuple[int] | str = (
+            padding if isinstance(padding, str) else int_single(padding, "Conv1d", "padding", 0))
+        self.dilation = int_single(dilation, "Conv1d", "dilation", 1)
+        self.groups = groups
+        self.padding_mode = padding_mode
+        if padding == "same" and self.stride != (1,):
+            raise ValueError(f"Conv1d: padding='same' is not supported for strided convolutions (stride {self.stride})")
+        dtype = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+        self.weight = Parameter(np.zeros((out_channels, in_channels // groups) + self.kernel_size, dtype=dtype))
+        if bias:
+            self.bias = Parameter(np.zeros(out_channels, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw W and b again from PyTorch's default distributions (fan_in = in/groups · K)."""
+        _reset_conv_parameters(self.weight, self.bias)
+
+    def _side_padding(self) -> tuple[int, int]:
+        """(left, right) padding of the length: p each side, or d·(K − 1) split with the odd extra on the right for 'same'."""
+        if self.padding == "valid":
+            return 0, 0
+        if self.padding == "same":
+            total = self.dilation[0] * (self.kernel_size[0] - 1)
+            return total // 2, total - total // 2
+        return self.padding[0], self.padding[0]
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.conv1d with this layer's weight, bias and settings; input (N, C_in, L) or (C_in, L).
+
+        A padding_mode other than 'zeros' pads the input first (F.pad with that mode, as PyTorch),
+        then convolves without padding.
+        """
+        if not isinstance(input, Tensor) or input.ndim not in (2, 3) or input.shape[-2] != self.in_channels:
+            raise ValueError(
+                f"{self!r}: expected input of shape (N, {self.in_channels}, L) or ({self.in_channels}, L) "
+                f"with {self.in_channels} channels, got input of shape {getattr(input, 'shape', type(input).__name__)}"
+            )
+        padding: tuple[int] | str = self.padding
+        if self.padding_mode != "zeros":
+            left, right = self._side_padding()
+            if left or right:
+                input = pad(input, (left, right), mode=self.padding_mode)
+            padding = (0,)
+        return F.conv1d(input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+
+    def extra_repr(self) -> str:
+        """PyTorch's: the channels, kernel_size and stride, then every setting that is not its default."""
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,):
+            s += f", padding={self.padding}"
+        if self.dilation != (1,):
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
 
 class Conv2d(Module):
     """2-D convolution layer (cross-correlation, as in PyTorch): weight (out, in/groups, kh, kw), bias (out,).

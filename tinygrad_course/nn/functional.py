@@ -1,7 +1,7 @@
 """`tinygrad_course.nn.functional` (conventionally ``F``): layers and losses as plain functions.
 
 Activations and normalisations live here; convolution and pooling in `functional_conv`, losses
-in `functional_losses` — all re-exported, so ``F.conv2d`` and ``F.cross_entropy`` work as in
+in `functional_losses` — all re-exported, so ``F.conv1d``, ``F.conv2d`` and ``F.cross_entropy`` work as in
 PyTorch.
 """
 
@@ -15,6 +15,7 @@ import numpy as np
 from tinygrad_course.nn.functional_conv import (
     adaptive_avg_pool2d,
     avg_pool2d,
+    conv1d,
     conv2d,
     conv_transpose2d,
     fold,
@@ -69,7 +70,7 @@ from tinygrad_course.tensor.batched import BatchedTensor
 
 __all__ = [
     "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "conv2d", "cross_entropy", "dropout", "embedding", "fold", "gelu", "huber_loss", "l1_loss",
+    "conv1d", "conv2d", "cross_entropy", "dropout", "embedding", "fold", "gelu", "huber_loss", "l1_loss",
     "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss",
     "pad", "relu", "sigmoid", "softmax", "softplus", "tanh", "unfold",
 ]

@@ -1,7 +1,8 @@
-"""Convolution and pooling as functions: conv2d, max_pool2d, avg_pool2d, unfold, fold (NCHW layout).
+"""Convolution and pooling as functions: conv1d, conv2d, max_pool2d, avg_pool2d, unfold, fold (NCHW layout).
 
 All are built on strided windows of the input (see ops/conv.py), with no Python loop over
-pixels. Inputs are (N, C, H, W), or (C, H, W) for a single image.
+pixels. Inputs are (N, C, H, W), or (C, H, W) for a single image; conv1d's are (N, C, L) or
+(C, L), run as conv2d on (N, C, 1, L).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from tinygrad_course.tensor.batched import BatchedTensor
 from tinygrad_course.tensor.movement_methods import cat as _cat
 
 IntPair = int | tuple[int, int]
+IntSingle = int | tuple[int]
 
 
 def int_pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
@@ -27,6 +29,17 @@ def int_pair(value: Any, op: str, arg: str, minimum: int) -> tuple[int, int]:
     if any(v < minimum for v in pair):
         raise ValueError(f"{op}: {arg} must be ≥ {minimum}, got {value!r}")
     return int(pair[0]), int(pair[1])
+
+
+def int_single(value: Any, op: str, arg: str, minimum: int) -> tuple[int]:
+    """(value,) for an int, else the 1-tuple itself; checked to be one int ≥ minimum (TypeError/ValueError naming op and arg)."""
+    single = (value,) if isinstance(value, (int, np.integer)) else tuple(value) if isinstance(value, (tuple, list)) else None
+    if single is None or len(single) != 1 or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in single):
+        raise TypeError(f"{op}: {arg} must be an int or a 1-tuple of ints, got {value!r}")
+    if single[0] < minimum:
+        raise ValueError(f"{op}: {arg} must be ≥ {minimum}, got {value!r}")
+    return (int(single[0]),)
 
 
 def _batched(input: Tensor, op: str) -> tuple[Tensor, bool]:
@@ -97,6 +110,58 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: In
     kw = {"stride": s, "padding": p, "dilation": d, "groups": groups}
     out = Conv2d.apply(x, weight, **kw) if bias is None else Conv2d.apply(x, weight, bias, **kw)
     return out.squeeze(0) if single else out
+
+
+def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntSingle = 1,
+           padding: IntSingle | str = 0, dilation: IntSingle = 1, groups: int = 1) -> Tensor:
+    """1-D cross-correlation: z[n, o, t] = b[o] + Σ_{c,k} W[o, c, k] · x[n, g·C_in/groups + c, s·t + d·k − p], g = group of o.
+
+    input: (N, C_in, L) or (C_in, L); weight: (C_out, C_in / groups, K); padding: int, 1-tuple,
+    "valid" (0) or "same" (output length = L; stride 1 only; an odd total d·(K − 1) puts the extra
+    zero at the end). Runs as conv2d on (N, C_in, 1, L) with weight (C_out, C_in/groups, 1, K), so
+    its gradients (of any order, and under vmap) are conv2d's.
+    """
+    if not isinstance(input, Tensor):
+        raise TypeError(f"conv1d: input must be a Tensor, got {type(input).__name__}")
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"conv1d: weight must be a Tensor, got {type(weight).__name__}")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"conv1d: expected input of shape (N, C, L) or (C, L), got shape {input.shape}")
+    if weight.ndim != 3:
+        raise ValueError(f"conv1d: weight must be 3-D (C_out, C_in/groups, K), got shape {weight.shape}")
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 1 or weight.shape[0] % groups:
+        raise ValueError(f"conv1d: groups must be a positive int dividing C_out={weight.shape[0]}, got {groups!r}")
+    if input.shape[-2] != weight.shape[1] * groups:
+        raise ValueError(
+            f"conv1d: expected input with {weight.shape[1] * groups} channels (weight of shape "
+            f"{weight.shape}, groups={groups}), got input of shape {input.shape}"
+        )
+    if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (weight.shape[0],)):
+        raise ValueError(f"conv1d: bias must have shape ({weight.shape[0]},), got {getattr(bias, 'shape', bias)!r}")
+    if input.dtype != weight.dtype:
+        raise TypeError(f"conv1d: input has dtype {input.dtype} but weight has {weight.dtype}; convert the input")
+    (s,) = int_single(stride, "conv1d", "stride", 1)
+    (d,) = int_single(dilation, "conv1d", "dilation", 1)
+    k, length = weight.shape[2], input.shape[-1]
+    pad2d: tuple[int, int] | str
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"conv1d: padding must be an int, a 1-tuple, 'valid' or 'same', got {padding!r}")
+        if padding == "same" and s != 1:
+            raise ValueError(f"conv1d: padding='same' is not supported for strided convolutions (stride {(s,)})")
+        total = 0 if padding == "valid" else d * (k - 1)  # conv2d's 'same' pads the odd extra at the end
+        pad2d, shown = padding, padding
+    else:
+        (p,) = int_single(padding, "conv1d", "padding", 0)
+        total, pad2d, shown = 2 * p, (0, p), (p,)
+    out_len = (length + total - d * (k - 1) - 1) // s + 1
+    if out_len <= 0:
+        raise ValueError(
+            f"conv1d: input of length {length} (padding {shown!r}) is too small for kernel size {k} "
+            f"with dilation {d}: the output would have length {out_len}"
+        )
+    out = conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, (1, s), pad2d, (1, d), groups)
+    return out.squeeze(-2)
 
 
 def _pool_args(op: str, kernel_size: IntPair, stride: IntPair | None, padding: IntPair, dilation: IntPair,
