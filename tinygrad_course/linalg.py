@@ -30,6 +30,7 @@ from tinygrad_course.ops.linalg import (
     LogAbsDet,
     MatrixExp,
     Pinv,
+    SignDet,
     Solve,
     unpack,
 )
@@ -68,14 +69,14 @@ class QRResult(NamedTuple):
 
 
 class EighResult(NamedTuple):
-    """linalg.eigh's result: A = V diag(λ) Vᵀ, eigenvalues ascending."""
+    """linalg.eigh's result: A = V diag(λ) Vᴴ, eigenvalues ascending (real, also for complex A)."""
 
     eigenvalues: Tensor
     eigenvectors: Tensor
 
 
 class SVDResult(NamedTuple):
-    """linalg.svd's result: A = U diag(S) Vh, S descending."""
+    """linalg.svd's result: A = U diag(S) Vh, S descending (real, also for complex A)."""
 
     U: Tensor
     S: Tensor
@@ -88,8 +89,13 @@ def _tensor(x: Any, name: str) -> Tensor:
     return x
 
 
-# The functions whose primitives are holomorphic (ops/linalg.py): these accept complex matrices.
-_COMPLEX_OK = {"inv", "det", "solve", "matrix_power", "multi_dot", "vecdot", "tensorinv", "tensorsolve", "vector_norm"}
+# The functions that accept complex matrices: the holomorphic primitives (inv, det, solve), the
+# decompositions with PyTorch's complex gradients (cholesky, qr, eigh, svd, slogdet; ops/linalg.py),
+# and what is built from them.
+_COMPLEX_OK = {
+    "inv", "det", "solve", "matrix_power", "multi_dot", "vecdot", "tensorinv", "tensorsolve", "vector_norm",
+    "cholesky", "qr", "eigh", "eigvalsh", "svd", "svdvals", "slogdet", "matrix_norm", "norm", "cond",
+}
 
 
 def _floating(A: Any, name: str) -> Tensor:
@@ -115,6 +121,11 @@ def _matrices(A: Any, name: str, square: bool = False) -> Tensor:
 
 def _mT(x: Tensor) -> Tensor:
     return x.transpose(-1, -2)
+
+
+def _mH(x: Tensor) -> Tensor:
+    """The conjugate transpose (for a real matrix, the transpose)."""
+    return x.transpose(-1, -2).conj()
 
 
 # ------------------------------------------------------------------ norms
@@ -189,8 +200,14 @@ def det(A: Tensor) -> Tensor:
 
 
 def slogdet(A: Tensor) -> SlogdetResult:
-    """(sign, log|det A|): the determinant without overflow; only logabsdet has a gradient."""
+    """(sign, log|det A|): the determinant without overflow, det = sign · exp(logabsdet).
+
+    For real A the sign (±1, or 0) has no gradient; for complex A it is the unit complex number
+    det/|det| and is differentiable (PyTorch's formulas); logabsdet is real in both cases.
+    """
     A = _matrices(A, "slogdet", square=True)
+    if A.dtype.kind == "c":
+        return SlogdetResult(SignDet.apply(A), LogAbsDet.apply(A))
     sign = Tensor._make(np.asarray(np.linalg.slogdet(A._array)[0]), None)
     return SlogdetResult(sign, LogAbsDet.apply(A))
 
@@ -254,9 +271,12 @@ def matrix_exp(A: Tensor) -> Tensor:
 
 
 def cholesky(A: Tensor, *, upper: bool = False) -> Tensor:
-    """L lower-triangular with A = L Lᵀ (upper=True: U = Lᵀ, A = Uᵀ U); A symmetric positive-definite."""
+    """L lower-triangular with A = L Lᴴ (upper=True: U = Lᴴ, A = Uᴴ U); A symmetric (Hermitian) positive-definite.
+
+    Only the lower triangle of A is read (the imaginary part of its diagonal too is ignored).
+    """
     L = Cholesky.apply(_matrices(A, "cholesky", square=True))
-    return _mT(L) if upper else L
+    return _mH(L) if upper else L
 
 
 def qr(A: Tensor, mode: str = "reduced") -> QRResult:
@@ -283,14 +303,16 @@ def _symmetric(A: Any, name: str, UPLO: str) -> Tensor:
 
 
 def eigh(A: Tensor, UPLO: str = "L") -> EighResult:
-    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric matrices (the UPLO triangle read).
+    """Eigenvalues (ascending) and orthonormal eigenvectors (columns) of symmetric or Hermitian matrices.
 
-    The gradient through the eigenvectors is undefined where eigenvalues repeat: backward then raises.
+    Only the UPLO triangle of A is read. The eigenvalues are real, also for complex A. The
+    gradient through the eigenvectors is undefined where eigenvalues repeat, and, for complex A,
+    when the loss depends on the eigenvectors' arbitrary phases e^{iφ}: backward then raises.
     """
     A = _symmetric(A, "eigh", UPLO)
     n = A.shape[-1]
     w, v = unpack(Eigh.apply(A, UPLO=UPLO), A.shape[:-2], [(n,), (n, n)])
-    return EighResult(w, v)
+    return EighResult(w.real, v)
 
 
 def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
@@ -301,14 +323,16 @@ def eigvalsh(A: Tensor, UPLO: str = "L") -> Tensor:
 def svd(A: Tensor, full_matrices: bool = True, *, driver: Any = None) -> SVDResult:
     """A = U diag(S) Vh, S descending; full_matrices=False gives U: m×k, Vh: k×n (k = min(m, n)).
 
-    The gradient through U or Vh is undefined where singular values repeat: backward then raises.
+    S is real, also for complex A. The gradient through U or Vh is undefined where singular values
+    repeat, and, for complex A, when the loss depends on the vectors' arbitrary phases (the pair
+    uₖ e^{iφ}, vₖ e^{iφ}): backward then raises.
     """
     A = _matrices(A, "svd")
     m, n = A.shape[-2:]
     k = min(m, n)
     shapes = [(m, m), (k,), (n, n)] if full_matrices else [(m, k), (k,), (k, n)]
     U, S, Vh = unpack(SVD.apply(A, full_matrices=bool(full_matrices)), A.shape[:-2], shapes)
-    return SVDResult(U, S, Vh)
+    return SVDResult(U, S.real, Vh)
 
 
 def svdvals(A: Tensor, *, driver: Any = None) -> Tensor:

@@ -379,7 +379,7 @@ RULES.update({
     matmul.MatMul: matmul_rule, fused.Linear: linear_rule, linalg.Einsum: einsum_rule,
     linalg.Inv: leading_rule, linalg.Det: leading_rule, linalg.LogAbsDet: leading_rule,
     linalg.Cholesky: leading_rule, linalg.QR: leading_rule, linalg.Eigh: leading_rule, linalg.SVD: leading_rule,
-    linalg.Pinv: leading_rule, linalg.MatrixExp: leading_rule,
+    linalg.Pinv: leading_rule, linalg.MatrixExp: leading_rule, linalg.SignDet: leading_rule,
     linalg.Solve: matmul_rule,  # a X = b with b (…, n, k): numpy's solve broadcasts the batch dims as matmul does
     conv.Conv2d: conv_rule, conv.Im2col: window_rule, conv.Col2im: window_rule,
     fused.SoftmaxCrossEntropy: softmax_cross_entropy_rule, fused.Embedding: embedding_rule,

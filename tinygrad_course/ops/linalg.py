@@ -4,7 +4,15 @@ Every backward is written with Tensor operations (matmul, transpose, the other p
 file), so ``create_graph=True`` differentiates it again and gradgradcheck passes. A
 decomposition with several results (qr, eigh, svd) is one primitive whose output packs its
 results side by side on the last axis (``tinygrad_course.linalg`` unpacks them by slicing): an op
-here has one output. Notation: g = ∂c/∂out, Xᵀ = X.transpose(-1, -2) (``_mT``).
+here has one output. Notation: g = ∂c/∂out, Xᵀ = X.transpose(-1, -2) (``_mT``), Xᴴ = conj(Xᵀ) (``_mH``).
+
+Complex matrices: inv, det and solve are holomorphic (the engines conjugate around their
+backward). cholesky, qr, eigh, svd and slogdet are not, and take PyTorch's complex formulas
+themselves (``complex_rule = "explicit"``: backward gets and returns the conjugate-Wirtinger
+gradient ∂L/∂Re + i ∂L/∂Im). Written with Xᴴ, one formula serves real and complex matrices (for
+real ones ``conj`` is the identity). Real results of a complex decomposition (eigenvalues,
+singular values) are packed as complex numbers with zero imaginary part; their gradients are
+read as real (only the real part of the slot is a free variable).
 
 References: M. Giles, "An extended collection of matrix derivative results" (2008) for inv, det,
 solve; I. Murray, "Differentiation of the Cholesky decomposition" (2016); S. Walter & L. Lehmann
@@ -30,6 +38,15 @@ class LinAlgError(RuntimeError):
 
 def _mT(x: Any) -> Any:
     return x.transpose(-1, -2)
+
+
+def _mH(x: Any) -> Any:
+    """The conjugate transpose (the transpose of a real matrix: its conj() is itself)."""
+    return x.transpose(-1, -2).conj()
+
+
+def _is_complex(t: Any) -> bool:
+    return t._array.dtype.kind == "c"
 
 
 def _const(array: np.ndarray) -> Any:
@@ -72,6 +89,28 @@ def unpack(t: Any, batch: tuple[int, ...], shapes: list[tuple[int, ...]]) -> lis
         out.append(t[..., start:start + size].reshape(batch + shape))
         start += size
     return out
+
+
+_PHASE_ERRORS = {
+    "eigh": "linalg_eigh_backward: The eigenvectors in the complex case are specified up to multiplication by "
+            "e^{i phi}. The specified loss function depends on this quantity, so it is ill-defined.",
+    "svd": "svd_backward: The singular vectors in the complex case are specified up to multiplication by "
+           "e^{i phi}. The specified loss function depends on this phase term, making it ill-defined.",
+}
+
+
+def _check_phase(im: np.ndarray, ref: Any, op: str) -> None:
+    """PyTorch's gauge check: complex vectors are defined up to e^{iφ}, so the loss may not depend on φ.
+
+    `im` is the loss's derivative along the phases (Im diag Vᴴ gV for eigh; for svd the sum of
+    the U and V terms, `ref` the V term), which must vanish; PyTorch's lax tolerance
+    (|im| ≤ 1e-2 + 1e-2·|ref|) avoids false alarms from rounding.
+    """
+    if np.size(im) and not np.all(np.abs(im) <= 1e-2 + 1e-2 * np.abs(ref)):
+        raise RuntimeError(
+            f"{_PHASE_ERRORS[op]} (Its derivative along the phases is {float(np.max(np.abs(im))):.3g}, not 0: "
+            f"use a phase-invariant function of the vectors, such as |V|, V diag(λ) Vᴴ or U diag(S) Vh.)"
+        )
 
 
 def _check_gap(values: np.ndarray, name: str, what: str) -> None:
@@ -129,7 +168,9 @@ class Det(Primitive):
 
 
 class LogAbsDet(Primitive):
-    """z = log |det a|; ∂c/∂a = g · a⁻ᵀ."""
+    """z = log |det a| (real, also for complex a); ∂c/∂a = g · a⁻ᴴ."""
+
+    complex_rule = "explicit"  # a real output: d z = Re tr(a⁻¹ da), whose gradient is a⁻ᴴ
 
     @staticmethod
     def forward(ctx, a):
@@ -139,7 +180,29 @@ class LogAbsDet(Primitive):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        return g.unsqueeze(-1).unsqueeze(-1) * _mT(Inv.apply(a))
+        return g.unsqueeze(-1).unsqueeze(-1) * _mH(Inv.apply(a))
+
+
+class SignDet(Primitive):
+    """z = det a / |det a| of complex a (a unit complex number); ∂c/∂a = i Im(g z̄) · a⁻ᴴ (PyTorch's).
+
+    d z = z · i Im tr(a⁻¹ da), so only Im(g z̄), the part of g along the circle, counts. Real
+    matrices have a constant sign (±1) and do not use this op.
+    """
+
+    complex_rule = "explicit"
+
+    @staticmethod
+    def forward(ctx, a):
+        out = np.asarray(np.linalg.slogdet(a)[0])
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, sign = ctx.saved_tensors
+        along = (g * sign.conj()).imag * 1j
+        return along.unsqueeze(-1).unsqueeze(-1) * _mH(Inv.apply(a))
 
 
 class Solve(Primitive):
@@ -165,34 +228,50 @@ class Solve(Primitive):
 
 
 class Cholesky(Primitive):
-    """L with a = L Lᵀ (lower triangle of a read); Murray's ∂c/∂a = L⁻ᵀ Φ(Lᵀ g) L⁻¹, Φ symmetrised, diagonal halved."""
+    """L with a = L Lᴴ (lower triangle of a read); Murray's ∂c/∂a = L⁻ᴴ Φ(Lᴴ g) L⁻¹, Φ: tril, made Hermitian, diagonal halved.
+
+    For complex a this is PyTorch's cholesky_backward (the same formula with conjugate transposes).
+    """
+
+    complex_rule = "explicit"
 
     @staticmethod
     def forward(ctx, a):
         try:
             out = np.linalg.cholesky(a)
         except np.linalg.LinAlgError:
-            raise LinAlgError(f"linalg.cholesky: the input of shape {a.shape} is not positive-definite") from None
+            what = "Hermitian positive-definite" if a.dtype.kind == "c" else "positive-definite"
+            raise LinAlgError(f"linalg.cholesky: the input of shape {a.shape} is not {what}") from None
         ctx.save_for_backward(out)
         return out
 
     @staticmethod
     def backward(ctx, g):
         (L,) = ctx.saved_tensors
-        p = _tril(_mT(L) @ g)
-        p = (p + _mT(_tril(p, -1))) * 0.5
-        return _right_solve(Solve.apply(_mT(L), p), L)
+        p = _tril(_mH(L) @ g)
+        p = (p + _mH(_tril(p, -1))) * 0.5
+        return _right_solve(Solve.apply(_mH(L), p), L)
 
 
 def _qr_square_backward(q: Any, r: Any, gq: Any, gr: Any) -> Any:
-    """m ≥ n, reduced: ∂c/∂a = (gQ + Q copyltu(M)) R⁻ᵀ, M = R gRᵀ − gQᵀ Q (Walter & Lehmann)."""
-    m = r @ _mT(gr) - _mT(gq) @ q
-    copyltu = _tril(m) + _mT(_tril(m, -1))
-    return _mT(Solve.apply(r, _mT(gq + q @ copyltu)))
+    """m ≥ n, reduced: ∂c/∂a = (gQ + Q copyltu(M)) R⁻ᴴ, M = R gRᴴ − gQᴴ Q (Walter & Lehmann).
+
+    copyltu(M) is the Hermitian matrix with M's strict lower triangle; its diagonal is Re diag M
+    (R's diagonal is real, so only the real part of M's diagonal is a direction: PyTorch's syminvadj).
+    """
+    m = r @ _mH(gr) - _mH(gq) @ q
+    if _is_complex(m):
+        low = _tril(m, -1)
+        copyltu = low + _mH(low) + (m + _mH(m)) * (0.5 * _eye(m.shape[-1], m._array.dtype))
+    else:
+        copyltu = _tril(m) + _mT(_tril(m, -1))
+    return _mH(Solve.apply(r, _mH(gq + q @ copyltu)))
 
 
 class QR(Primitive):
-    """(Q, R) packed; backward for mode reduced (or complete with m ≤ n), as PyTorch."""
+    """(Q, R) packed; backward for mode reduced (or complete with m ≤ n), as PyTorch (complex too: R's diagonal is real)."""
+
+    complex_rule = "explicit"
 
     @staticmethod
     def forward(ctx, a, mode="reduced"):
@@ -220,14 +299,21 @@ class QR(Primitive):
         gq, gr = unpack(g, ctx.batch, ctx.shapes)
         if m >= n:
             return _qr_square_backward(q, r, gq, gr)
-        # m < n: a = [x | y], r = [u | v] with x = q u square; gy = q gv, and y's share of gq goes to x.
+        # m < n: a = [x | y], r = [u | v] with x = q u square; gy = q gv, and y's share of gq (y gvᴴ) goes to x.
         y, u, gu, gv = a[..., m:], r[..., :m], gr[..., :m], gr[..., m:]
-        gx = _qr_square_backward(q, u, gq + y @ _mT(gv), gu)
+        gx = _qr_square_backward(q, u, gq + y @ _mH(gv), gu)
         return Cat.apply(gx, q @ gv, axis=a.ndim - 1)
 
 
 class Eigh(Primitive):
-    """(eigenvalues λ, eigenvectors V) packed; ∂c/∂a = V (diag gλ + skew(Vᵀ gV)/2 ∘ F) Vᵀ, F_ij = 1/(λ_j − λ_i)."""
+    """(eigenvalues λ, eigenvectors V) packed; ∂c/∂a = V (diag gλ + skew(Vᴴ gV)/2 ∘ F) Vᴴ, F_ij = 1/(λ_j − λ_i).
+
+    Complex (Hermitian) a: λ is real (packed with a zero imaginary part, its gradient read as real),
+    the diagonal of skew(Vᴴ gV) is dropped as PyTorch does, and a loss that depends on the
+    eigenvectors' phases (Im diag Vᴴ gV ≠ 0) raises PyTorch's error.
+    """
+
+    complex_rule = "explicit"
 
     @staticmethod
     def forward(ctx, a, UPLO="L"):
@@ -243,19 +329,33 @@ class Eigh(Primitive):
         (out,) = ctx.saved_tensors
         w, v = unpack(out, ctx.batch, ctx.shapes)
         gw, gv = unpack(g, ctx.batch, ctx.shapes)
+        complex_ = _is_complex(out)
+        if complex_:
+            w, gw = w.real, gw.real
         inner = _diag_embed(gw)
         if not _is_zero(gv):
             _check_gap(w._array, "linalg.eigh", "eigenvectors")
             n = w.shape[-1]
             eye = _eye(n, w._array.dtype)
             e = w.unsqueeze(-2) - w.unsqueeze(-1) + eye  # λ_j − λ_i off the diagonal, 1 on it
-            vgv = _mT(v) @ gv
-            inner = inner + (vgv - _mT(vgv)) * 0.5 / e
-        return v @ inner @ _mT(v)
+            vgv = _mH(v) @ gv
+            skew = (vgv - _mH(vgv)) * 0.5 / e
+            if complex_:
+                _check_phase(np.diagonal(vgv._array, 0, -2, -1).imag, 0.0, "eigh")
+                skew = skew * (1 - eye)  # its diagonal, i Im diag(Vᴴ gV), is the phase direction: dropped
+            inner = inner + skew
+        return v @ inner @ _mH(v)
 
 
 class SVD(Primitive):
-    """(U, S, Vh) packed; backward by PyTorch's svd_backward (full_matrices: only the first k columns count)."""
+    """(U, S, Vh) packed; backward by PyTorch's svd_backward (full_matrices: only the first k columns count).
+
+    Complex a: S is real (packed with a zero imaginary part, its gradient read as real); the
+    diagonal term i Im diag(Uᴴ gU)/S is added, and a loss that depends on the singular vectors'
+    common phases (Im diag(Uᴴ gU + Vᴴ gV) ≠ 0) raises PyTorch's error.
+    """
+
+    complex_rule = "explicit"
 
     @staticmethod
     def forward(ctx, a, full_matrices=True):
@@ -270,6 +370,9 @@ class SVD(Primitive):
         (out,) = ctx.saved_tensors
         u, s, vh = unpack(out, ctx.batch, ctx.shapes)
         gu, gs, gvh = unpack(g, ctx.batch, ctx.shapes)
+        complex_ = _is_complex(out)
+        if complex_:
+            s, gs = s.real, gs.real
         k = s.shape[-1]
         u, gu, vh, gvh = u[..., :k], gu[..., :k], vh[..., :k, :], gvh[..., :k, :]
         m, n = u.shape[-2], vh.shape[-1]
@@ -278,21 +381,30 @@ class SVD(Primitive):
         if use_u or use_v:
             _check_gap(s._array, "linalg.svd", "singular vectors")
             s2 = s * s
-            e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + _eye(k, s._array.dtype)
-            v, gv = _mT(vh), _mT(gvh)
+            eye = _eye(k, s._array.dtype)
+            e = s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye
+            v, gv = _mH(vh), _mH(gvh)
             if use_u:
-                uhgu = _mT(u) @ gu
-                inner = inner + (uhgu - _mT(uhgu)) * s.unsqueeze(-2) / e
+                uhgu = _mH(u) @ gu
+                uhgu = uhgu - _mH(uhgu)
+                inner = inner + uhgu * s.unsqueeze(-2) / e
             if use_v:
-                vhgv = _mT(v) @ gv
-                inner = inner + s.unsqueeze(-1) * (vhgv - _mT(vhgv)) / e
+                vhgv = _mH(v) @ gv
+                vhgv = vhgv - _mH(vhgv)
+                inner = inner + s.unsqueeze(-1) * vhgv / e
+            if complex_:
+                im_u = np.diagonal(uhgu._array, 0, -2, -1).imag if use_u else 0.0
+                im_v = np.diagonal(vhgv._array, 0, -2, -1).imag if use_v else 0.0
+                _check_phase(np.asarray(im_u + im_v), im_v, "svd")
+                if use_u and use_v:  # PyTorch's i Im diag(Uᴴ gU) / S (the two phase terms, grouped)
+                    inner = inner + uhgu * eye / (2 * s.unsqueeze(-2))
         ga = u @ inner @ vh
         if use_u and m > k:
             gus = gu / s.unsqueeze(-2)
-            ga = ga + (gus - u @ (_mT(u) @ gus)) @ vh
+            ga = ga + (gus - u @ (_mH(u) @ gus)) @ vh
         if use_v and n > k:
-            gvs = _mT(gvh) / s.unsqueeze(-2)
-            ga = ga + u @ (_mT(gvs) - (_mT(gvs) @ _mT(vh)) @ vh)
+            gvs = _mH(gvh) / s.unsqueeze(-2)
+            ga = ga + u @ (_mH(gvs) - (_mH(gvs) @ _mH(vh)) @ vh)
         return ga
 
 
