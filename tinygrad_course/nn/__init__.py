@@ -31,8 +31,21 @@ from tinygrad_course.nn.activation import (
     Tanh,
     Tanhshrink,
 )
+from tinygrad_course.nn.attention import MultiheadAttention
 from tinygrad_course.nn.containers import ModuleDict, ModuleList, Sequential
-from tinygrad_course.nn.conv import AdaptiveAvgPool2d, AvgPool2d, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, Upsample
+from tinygrad_course.nn.conv import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    ConvTranspose2d,
+    MaxPool1d,
+    MaxPool2d,
+    Upsample,
+)
 from tinygrad_course.nn.layers import (
     BatchNorm1d,
     BatchNorm2d,
@@ -69,12 +82,13 @@ from tinygrad_course.nn.module import IncompatibleKeys, Module, Parameter
 from tinygrad_course.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 __all__ = [
-    "AdaptiveAvgPool2d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Bilinear",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Bilinear",
     "CELU", "Conv1d", "Conv2d", "ConvTranspose2d", "CosineEmbeddingLoss", "CrossEntropyLoss", "Dropout", "ELU", "Embedding",
     "Flatten", "GELU", "GLU", "GRU", "GRUCell", "GaussianNLLLoss", "GroupNorm", "Hardsigmoid", "Hardswish",
     "Hardtanh", "HingeEmbeddingLoss", "HuberLoss", "Identity", "IncompatibleKeys", "InstanceNorm2d", "KLDivLoss",
     "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss",
-    "MarginRankingLoss", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiLabelSoftMarginLoss",
+    "MarginRankingLoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiLabelSoftMarginLoss",
+    "MultiheadAttention",
     "NLLLoss", "Parameter", "PoissonNLLLoss", "RNN", "RNNBase", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential",
     "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink",
     "TripletMarginLoss", "Unflatten", "Upsample", "functional", "init", "utils",

@@ -1,4 +1,4 @@
-"""Convolution and pooling layers: Conv1d, Conv2d, MaxPool2d, AvgPool2d (NCHW layout)."""
+"""Convolution and pooling layers: Conv1d, Conv2d, ConvTranspose2d, max/avg/adaptive pooling in 1-D and 2-D."""
 
 from __future__ import annotations
 
@@ -237,6 +237,90 @@ class AvgPool2d(Module):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool1d(Module):
+    """Max over each kernel_size window along L (stride defaults to kernel_size); input (N, C, L) or (C, L).
+
+    The settings are kept as given (checked when called), as PyTorch; see F.max_pool1d.
+    """
+
+    def __init__(self, kernel_size: IntSingle, stride: IntSingle | None = None, padding: IntSingle = 0,
+                 dilation: IntSingle = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
+        """Keep the settings (checked when called)."""
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = return_indices
+        self.ceil_mode = ceil_mode
+
+    def forward(self, input: Tensor) -> Any:
+        """F.max_pool1d with these settings."""
+        return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                            self.return_indices)
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(Module):
+    """Mean over each kernel_size window along L (stride defaults to kernel_size); input (N, C, L) or (C, L).
+
+    kernel_size, stride and padding are kept as 1-tuples, as PyTorch; see F.avg_pool1d.
+    """
+
+    def __init__(self, kernel_size: IntSingle, stride: IntSingle | None = None, padding: IntSingle = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        """Check and keep the settings."""
+        super().__init__()
+        self.kernel_size = int_single(kernel_size, "AvgPool1d", "kernel_size", 1)
+        self.stride = self.kernel_size if stride is None else int_single(stride, "AvgPool1d", "stride", 1)
+        self.padding = int_single(padding, "AvgPool1d", "padding", 0)
+        self.ceil_mode = ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.avg_pool1d with these settings."""
+        return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(Module):
+    """Average pooling of the length to output_size, with PyTorch's bins; input (N, C, L) or (C, L)."""
+
+    def __init__(self, output_size: IntSingle) -> None:
+        """Keep the output size (an int or a 1-tuple)."""
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.adaptive_avg_pool1d."""
+        return F.adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(Module):
+    """Max pooling of the length to output_size, with PyTorch's bins; input (N, C, L) or (C, L)."""
+
+    def __init__(self, output_size: IntSingle, return_indices: bool = False) -> None:
+        """Keep the output size (an int or a 1-tuple) and whether to return the indices too."""
+        super().__init__()
+        self.output_size = output_size
+        self.return_indices = return_indices
+
+    def forward(self, input: Tensor) -> Any:
+        """F.adaptive_max_pool1d."""
+        return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
 
 
 class ConvTranspose2d(Module):

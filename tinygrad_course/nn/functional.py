@@ -1,8 +1,8 @@
 """`tinygrad_course.nn.functional` (conventionally ``F``): layers and losses as plain functions.
 
 Activations and normalisations live here; convolution and pooling in `functional_conv`, losses
-in `functional_losses` — all re-exported, so ``F.conv1d``, ``F.conv2d`` and ``F.cross_entropy`` work as in
-PyTorch.
+in `functional_losses`, attention in `functional_attention` — all re-exported, so ``F.conv1d``,
+``F.max_pool1d``, ``F.cross_entropy`` and ``F.scaled_dot_product_attention`` work as in PyTorch.
 """
 
 from __future__ import annotations
@@ -13,13 +13,17 @@ from collections.abc import Sequence
 import numpy as np
 
 from tinygrad_course.nn.functional_conv import (
+    adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    avg_pool1d,
     avg_pool2d,
     conv1d,
     conv2d,
     conv_transpose2d,
     fold,
     interpolate,
+    max_pool1d,
     max_pool2d,
     unfold,
 )
@@ -69,10 +73,11 @@ from tinygrad_course.tensor import random as _random
 from tinygrad_course.tensor.batched import BatchedTensor
 
 __all__ = [
-    "avg_pool2d", "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits",
-    "conv1d", "conv2d", "cross_entropy", "dropout", "embedding", "fold", "gelu", "huber_loss", "l1_loss",
-    "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool2d", "mse_loss", "nll_loss",
-    "pad", "relu", "sigmoid", "softmax", "softplus", "tanh", "unfold",
+    "adaptive_avg_pool1d", "adaptive_max_pool1d", "avg_pool1d", "avg_pool2d", "batch_norm", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "conv1d", "conv2d", "cross_entropy", "dropout", "embedding", "fold", "gelu",
+    "huber_loss", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax", "max_pool1d", "max_pool2d", "mse_loss", "nll_loss",
+    "multi_head_attention_forward", "pad", "relu", "scaled_dot_product_attention", "sigmoid", "softmax", "softplus",
+    "tanh", "unfold",
 ]
 
 
@@ -325,3 +330,10 @@ def instance_norm(input: Tensor, running_mean: Tensor | None = None, running_var
         if running_var is not None:
             running_var._array[...] = rv._array.reshape(n, c).mean(0)
     return out.reshape(input.shape)
+
+
+# Attention last: functional_attention calls F.linear and F.dropout, defined above.
+from tinygrad_course.nn.functional_attention import (  # noqa: E402
+    multi_head_attention_forward,
+    scaled_dot_product_attention,
+)

@@ -1,8 +1,8 @@
-"""Convolution and pooling as functions: conv1d, conv2d, max_pool2d, avg_pool2d, unfold, fold (NCHW layout).
+"""Convolution and pooling as functions: conv1d, conv2d, max/avg/adaptive pooling in 1-D and 2-D, unfold, fold.
 
 All are built on strided windows of the input (see ops/conv.py), with no Python loop over
-pixels. Inputs are (N, C, H, W), or (C, H, W) for a single image; conv1d's are (N, C, L) or
-(C, L), run as conv2d on (N, C, 1, L).
+pixels. Inputs are (N, C, H, W), or (C, H, W) for a single image; conv1d's and the 1-D pools'
+are (N, C, L) or (C, L), run as conv2d and the 2-D pools on (N, C, 1, L).
 """
 
 from __future__ import annotations
@@ -235,6 +235,125 @@ def avg_pool2d(input: Tensor, kernel_size: IntPair, stride: IntPair | None = Non
         counts = windows(ones, k, s, p, d).sum((2, 3))
         out = sums / Tensor._make(counts, None)
     return out.squeeze(0) if single else out
+
+
+# ---------------------------------------------------------------------- 1-D pooling
+# Run as the 2-D pooling on (N, C, 1, L), as conv1d runs as conv2d: gradients (of any order) and
+# vmap are those of max_pool2d, avg_pool2d and adaptive_avg_pool2d.
+def _input_1d(input: Tensor, op: str) -> Tensor:
+    """Check a pooling input: a floating-point Tensor of shape (N, C, L) or (C, L)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{op}: input must be a Tensor, got {type(input).__name__}")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"{op}: expected input of shape (N, C, L) or (C, L), got shape {input.shape}")
+    if input.dtype.kind != "f":
+        raise TypeError(f"{op}: input must be floating point, got {input.dtype}")
+    return input
+
+
+def _pool1d_geometry(op: str, length: int, kernel_size: IntSingle, stride: IntSingle | None, padding: IntSingle,
+                     dilation: IntSingle, ceil_mode: bool) -> tuple[int, int, int, int, int]:
+    """(k, s, p, d, output length) with PyTorch's rule for ceil_mode (no window may start in the right padding)."""
+    (k,) = int_single(kernel_size, op, "kernel_size", 1)
+    (s,) = (k,) if stride is None or stride == () or stride == [] else int_single(stride, op, "stride", 1)
+    (p,) = int_single(padding, op, "padding", 0)
+    (d,) = int_single(dilation, op, "dilation", 1)
+    if p > k // 2:
+        raise ValueError(f"{op}: padding {(p,)} should be at most half of kernel size {(k,)}")
+    span = length + 2 * p - d * (k - 1) - 1
+    out_len = (span + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and out_len > 0 and (out_len - 1) * s >= length + p:
+        out_len -= 1
+    if out_len <= 0:
+        raise ValueError(
+            f"{op}: input of length {length} (padding {(p,)}) is too small for kernel size {k} "
+            f"with dilation {d}: the output would have length {out_len}"
+        )
+    return k, s, p, d, out_len
+
+
+def _ceil_extra(length: int, k: int, s: int, p: int, d: int, out_len: int) -> int:
+    """How many positions past the right padding the last window reaches (> 0 only with ceil_mode)."""
+    return max((out_len - 1) * s + d * (k - 1) + 1 - (length + 2 * p), 0)
+
+
+def max_pool1d(input: Tensor, kernel_size: IntSingle, stride: IntSingle | None = None, padding: IntSingle = 0,
+               dilation: IntSingle = 1, ceil_mode: bool = False, return_indices: bool = False) -> Any:
+    """z[n, c, t] = max of x[n, c, s·t + d·j − p] over j < kernel_size (padding −inf); stride defaults to kernel_size.
+
+    input (N, C, L) or (C, L). ceil_mode rounds the output length up, as PyTorch (a last, partial
+    window, never one that starts in the right padding). The gradient goes to the (first) maximum
+    of each window; with `return_indices`, also returns each maximum's index along L (int64).
+    Runs as max_pool2d on (N, C, 1, L).
+    """
+    x = _input_1d(input, "max_pool1d")
+    length = x.shape[-1]
+    k, s, p, d, out_len = _pool1d_geometry("max_pool1d", length, kernel_size, stride, padding, dilation, ceil_mode)
+    extra = _ceil_extra(length, k, s, p, d, out_len)
+    if extra:  # ceil_mode's partial last window: −inf past the end, so it never wins
+        x = pad(x, (0, extra), value=-np.inf)
+    pooled = max_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), (1, d), return_indices=return_indices)
+    if return_indices:
+        out, indices = pooled
+        return out.squeeze(-2), indices.squeeze(-2)
+    return pooled.squeeze(-2)
+
+
+def avg_pool1d(input: Tensor, kernel_size: IntSingle, stride: IntSingle | None = None, padding: IntSingle = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+    """z[n, c, t] = mean of the window x[n, c, s·t − p : s·t − p + kernel_size] (zero padding); stride defaults to kernel_size.
+
+    The divisor is PyTorch's: the window's size within [−p, L + p) with count_include_pad (so a
+    ceil_mode window hanging past the right padding counts only up to it), else its number of
+    input elements. Input (N, C, L) or (C, L); runs as avg_pool2d on (N, C, 1, L).
+    """
+    x = _input_1d(input, "avg_pool1d")
+    length = x.shape[-1]
+    k, s, p, _, out_len = _pool1d_geometry("avg_pool1d", length, kernel_size, stride, padding, 1, ceil_mode)
+    extra = _ceil_extra(length, k, s, p, 1, out_len)
+    if extra:
+        x = pad(x, (0, extra))
+    sums = avg_pool2d(x.unsqueeze(-2), (1, k), (1, s), (0, p), divisor_override=1).squeeze(-2)
+    starts = np.arange(out_len) * s - p
+    ends = np.minimum(starts + k, length + p)
+    counts = ends - starts if count_include_pad else np.minimum(ends, length) - np.maximum(starts, 0)
+    return sums / Tensor._make(np.maximum(counts, 1).astype(x.dtype), None)
+
+
+def _adaptive_size(output_size: Any, op: str) -> int:
+    (size,) = int_single(output_size, op, "output_size", 1)
+    return size
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: IntSingle) -> Tensor:
+    """Mean over PyTorch's adaptive bins [⌊i·L/o⌋, ⌈(i+1)·L/o⌉) of the length; input (N, C, L) or (C, L).
+
+    Runs as adaptive_avg_pool2d on (N, C, 1, L): a matmul by a constant matrix.
+    """
+    x = _input_1d(input, "adaptive_avg_pool1d")
+    size = _adaptive_size(output_size, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(x.unsqueeze(-2), (1, size)).squeeze(-2)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: IntSingle, return_indices: bool = False) -> Any:
+    """Max over PyTorch's adaptive bins [⌊i·L/o⌋, ⌈(i+1)·L/o⌉) of the length; input (N, C, L) or (C, L).
+
+    The bins (of unequal sizes) are gathered into an (…, o, m) tensor, each padded with
+    repeats of its last element, then reduced by max(-1): the gradient goes to each bin's first
+    maximum. With `return_indices`, also returns each maximum's index along L (int64).
+    """
+    x = _input_1d(input, "adaptive_max_pool1d")
+    size = _adaptive_size(output_size, "adaptive_max_pool1d")
+    length = x.shape[-1]
+    starts = (np.arange(size) * length) // size
+    ends = -((-(np.arange(size) + 1) * length) // size)
+    width = int((ends - starts).max())
+    gather = np.minimum(starts[:, None] + np.arange(width), ends[:, None] - 1)  # (o, m)
+    bins = x[(slice(None),) * (x.ndim - 1) + (gather,)]  # (…, C, o, m)
+    values, local = bins.max(-1)
+    if not return_indices:
+        return values
+    return values, local + Tensor._make(starts.astype(np.int64), None)
 
 
 def unfold(input: Tensor, kernel_size: IntPair, dilation: IntPair = 1, padding: IntPair = 0, stride: IntPair = 1) -> Tensor:
