@@ -1042,3 +1042,71 @@ class NanToNum(Primitive):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return zero_where(g, ~np.isfinite(x._array))
+
+
+class Logit(Primitive):
+    """z = ln(x / (1 − x)), x first clamped to [eps, 1 − eps] when eps is given (eps < 0 counts as none);
+    ∂c/∂x = g / (x (1 − x)): with eps, 0 outside [eps, 1 − eps]; without, NaN outside [0, 1]
+    (PyTorch's logit_backward, as its vectorised kernel computes it: ±∞ at 0 and 1, by the sign of g · x(1 − x))."""
+
+    @staticmethod
+    def forward(ctx, x, eps=None):
+        ctx.save_for_backward(x)
+        ctx.bounds = None
+        a = x  # computed in x's dtype, float16 too (op by op, as PyTorch's CPU kernel)
+        if eps is not None and eps >= 0:
+            lo = np.asarray(eps, dtype=x.dtype)
+            hi = np.asarray(1, dtype=x.dtype) - lo
+            ctx.bounds = (lo, hi)
+            a = np.where(x < lo, lo, np.where(x > hi, hi, x))  # (NaN stays NaN)
+        return np.asarray(quietly(lambda v: np.log(v / (1 - v)), a), dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xs = x._array
+        with np.errstate(divide="ignore", invalid="ignore"):  # ±∞ at 0 and 1 (NaN for g = 0)
+            gx = g / (x * (1.0 - x))
+        if ctx.bounds is None:
+            outside = (xs < 0) | (xs > 1)
+            return gx.where(~outside, math.nan) if outside.any() else gx
+        lo, hi = ctx.bounds
+        return zero_where(gx, (xs < lo) | (xs > hi))
+
+
+class Copysign(Primitive):
+    """z = |x| with the sign (bit) of y; ∂c/∂x = g · z / x, 0 where x = 0 (NaN at x = ±∞ and NaN, as PyTorch's
+    copysign_tensor_self_backward), ∂c/∂y = 0."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, y):
+        out = np.copysign(x, y)
+        ctx.save_for_backward(x, y)  # not read by backward: saved so that a later write to x or y is refused
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = out / x
+        ctx.ratio = np.where(np.broadcast_to(x, out.shape) == 0, np.zeros((), dtype=out.dtype), ratio)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        nx, ny = ctx.needs_input_grad
+        gx = g * ctx.ratio if nx else None
+        gy = zero_where(g, np.ones(g.shape, dtype=bool)) if ny else None
+        return gx, gy
+
+
+class Heaviside(Primitive):
+    """z = 0 for x < 0, `values` where x = 0, 1 for x > 0 (and 0 for NaN, as PyTorch); no derivative:
+    the output requires grad as PyTorch's does, and a backward through it raises."""
+
+    broadcasts = True
+
+    @staticmethod
+    def forward(ctx, x, values):
+        return np.where(x == 0, values, x > 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("heaviside: the derivative for heaviside is not implemented (as in PyTorch)")

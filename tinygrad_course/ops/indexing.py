@@ -106,3 +106,27 @@ def movedim_order(ndim: int, source: tuple[int, ...], destination: tuple[int, ..
         order[d] = s
     rest = iter(d for d in range(ndim) if d not in source)
     return tuple(o if o >= 0 else next(rest) for o in order)
+
+
+def bound_indices(rows: np.ndarray, values: np.ndarray, right: bool, sorter: np.ndarray | None = None) -> np.ndarray:
+    """searchsorted's answer: for each row of `rows` (R, M) and each of its `values` (R, K), where the value goes.
+
+    PyTorch's CPU binary search, replayed on all values at once (mid = start + (end − start) // 2):
+    the first position whose element is ≥ the value (> for `right`), probing only where the search
+    leads. So the answer is PyTorch's for any input: a NaN value goes to the end, and an unsorted
+    row (which neither checks) gives the same positions. `sorter` (R, M) reads row r as rows[r, sorter[r]].
+    """
+    r, m = rows.shape
+    start = np.zeros(values.shape, dtype=np.int64)
+    end = np.full(values.shape, m, dtype=np.int64)
+    row = np.arange(r)[:, None]
+    while True:
+        active = start < end
+        if not active.any():
+            return start
+        mid = start + ((end - start) >> 1)
+        probe = np.minimum(mid, m - 1)  # (the finished values' mid may be m)
+        element = rows[row, probe if sorter is None else sorter[row, probe]]
+        onward = ~(element > values) if right else ~(element >= values)
+        start = np.where(active & onward, mid + 1, start)
+        end = np.where(active & ~onward, mid, end)

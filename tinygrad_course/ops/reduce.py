@@ -164,3 +164,20 @@ class Prod(Primitive):
         inverse = list(np.argsort(perm))
         others = others.reshape(xt.shape).permute(inverse)
         return g * others
+
+
+class Unique(Primitive):
+    """z = the distinct values of x (or slices), computed by the caller and passed as `values`.
+
+    PyTorch records the op but has no derivative for it: the output requires grad when x does,
+    and a backward through it raises, as PyTorch's (``the derivative for '_unique2' is not
+    implemented``).
+    """
+
+    @staticmethod
+    def forward(ctx, x, values=None):
+        return values
+
+    @staticmethod
+    def backward(ctx, g):
+        raise NotImplementedError("unique: the derivative for unique is not implemented (as in PyTorch)")

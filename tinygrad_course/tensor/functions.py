@@ -742,3 +742,47 @@ def count_nonzero(input: Tensor, dim: Any = None) -> Tensor:
 def diff(input: Tensor, *args: Any, **kwargs: Any) -> Tensor:
     """The n-th forward difference along dim."""
     return input.diff(*args, **kwargs)
+
+
+# ----------------------------------------------------------------- more math, reductions and order statistics
+
+
+def logit(input: Tensor, eps: float | None = None) -> Tensor:
+    """ln(x / (1 − x)), x clamped to [eps, 1 − eps] first when eps is given."""
+    return input.logit(eps)
+
+
+def copysign(input: Tensor, other: Any) -> Tensor:
+    """|input| with the sign of other."""
+    return input.copysign(other)
+
+
+def heaviside(input: Tensor, values: Tensor) -> Tensor:
+    """The step function: 0 below 0, values at 0, 1 above 0."""
+    return input.heaviside(values)
+
+
+def aminmax(input: Tensor, *, dim: int | None = None, keepdim: bool = False) -> Any:
+    """(min, max), a named tuple, over all elements or along dim."""
+    return input.aminmax(dim=dim, keepdim=keepdim)
+
+
+def nanmedian(input: Tensor, *args: Any, **kwargs: Any) -> Any:
+    """The lower median of the non-NaN elements (all elements, or (values, indices) along dim)."""
+    return input.nanmedian(*args, **kwargs)
+
+
+def mode(input: Tensor, dim: int = -1, keepdim: bool = False) -> Any:
+    """(values, indices): the most frequent value along dim and where it occurs."""
+    return input.mode(dim, keepdim)
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002
+           dim: int | None = None) -> Any:
+    """The distinct elements (or slices along dim), sorted; with the inverse indices and counts if asked."""
+    return input.unique(sorted, return_inverse, return_counts, dim)
+
+
+def nanquantile(input: Tensor, q: Any, *args: Any, **kwargs: Any) -> Tensor:
+    """The q-th quantiles of the non-NaN elements."""
+    return input.nanquantile(q, *args, **kwargs)

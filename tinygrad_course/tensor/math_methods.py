@@ -20,6 +20,7 @@ from tinygrad_course.ops.elementwise import (
     Atan2,
     Atanh,
     Clamp,
+    Copysign,
     Cos,
     Cosh,
     Erf,
@@ -31,12 +32,14 @@ from tinygrad_course.ops.elementwise import (
     Fmax,
     Fmin,
     Fmod,
+    Heaviside,
     Hypot,
     Lgamma,
     Log,
     Log1p,
     LogAddExp,
     LogAddExp2,
+    Logit,
     Maximum,
     Minimum,
     NanToNum,
@@ -381,6 +384,37 @@ class MathMethods:
     def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
         """self + value · tensor1 / tensor2 (broadcast)."""
         return self + value * (tensor1 / tensor2) if value != 1 else self + tensor1 / tensor2
+
+    def logit(self, eps: float | None = None) -> Tensor:
+        """ln(x / (1 − x)), the inverse of sigmoid; with eps, x is first clamped to [eps, 1 − eps].
+
+        Integers give the default float dtype. Gradient 1 / (x (1 − x)), as PyTorch's: 0 outside
+        [eps, 1 − eps] when eps is given, NaN outside [0, 1] without it, ±∞ at 0 and 1.
+        """
+        if eps is not None and (isinstance(eps, bool) or not isinstance(eps, (int, float, np.integer, np.floating))):
+            raise TypeError(f"logit: eps must be a number or None, got {eps!r}")
+        return Logit.apply(self._floating("logit"), eps=None if eps is None else float(eps))
+
+    def copysign(self, other: Any) -> Tensor:
+        """|self| with the sign of other (its sign bit: −0.0 counts as negative), broadcast; integers give the
+        default float. Gradient: sign(self)·sign(other) to self (0 where self is 0), 0 to other, as PyTorch."""
+        if self.dtype.kind == "c" or getattr(other, "dtype", np.dtype(float)).kind == "c" or isinstance(other, complex):
+            raise TypeError(f"copysign: not implemented for complex tensors (got {self.dtype}), as in PyTorch")
+        return self._binary(Copysign, other, floating=True)
+
+    def heaviside(self, values: Any) -> Tensor:
+        """The step function: 0 where self < 0, `values` (a Tensor of self's dtype, broadcast) where self == 0,
+        1 where self > 0; NaN gives 0, as PyTorch. No gradient: a backward through it raises, as PyTorch's."""
+        if not isinstance(values, MathMethods):
+            raise TypeError(f"heaviside: values must be a Tensor, got {type(values).__name__}")
+        if self.dtype.kind == "c" or values.dtype.kind == "c":
+            raise TypeError("heaviside: not implemented for complex tensors, as in PyTorch")
+        if values.dtype != self.dtype:
+            raise RuntimeError(
+                f"heaviside: input ({self.dtype}) and values ({values.dtype}) must have the same dtype "
+                "(PyTorch does not promote them either)"
+            )
+        return Heaviside.apply(self, values)
 
     def _floating(self, name: str) -> Tensor:
         # PyTorch computes exp/log/... of an integer tensor in the default float dtype.

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_course.autograd.function import explain_broadcast
 from tinygrad_course.ops.indexing import (
     along_dim,
     as_index,
+    bound_indices,
     check_bounds,
     diagonal_index,
     groups,
@@ -277,6 +279,53 @@ class MovementMethods:
         """A copy of self with slice index[k] of `dim` replaced by source.select(dim, k)."""
         d, where_ = self._along(dim, index, "index_copy", source)
         return SetItem.apply(self, source, index=where_)
+
+    def select(self, dim: int, index: Any) -> Tensor:
+        """The slice at `index` of dim (negative counts from the end), without that dim: self[..., index, ...]."""
+        if self.ndim == 0:
+            raise IndexError("select: cannot be applied to a 0-d tensor (it has no dim to select from)")
+        d = self._dim(dim, "select")
+        if isinstance(index, MovementMethods) and index.ndim == 0 and index.dtype.kind in "iu":
+            index = int(index.item())
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(f"select: index must be an int, got {type(index).__name__}")
+        n = self.shape[d]
+        if not -n <= index < n:
+            raise IndexError(f"select: index {index} is out of range for dim {d} of size {n} (shape {self.shape})")
+        return self[(slice(None),) * d + (int(index) % n,)]
+
+    def index_fill(self, dim: int, index: Any, value: Any) -> Tensor:
+        """A copy of self with the slices index[k] of dim (negative counts from the end) set to value: a number,
+        or a 0-d Tensor that then gets the gradient (the sum of g over the filled elements, each once)."""
+        name = "index_fill"
+        d = self._dim(dim, name)
+        if isinstance(index, MovementMethods) and index.dtype != np.int64:
+            raise IndexError(f"{name}: index must be an int64 tensor, got dtype {index.dtype} (as PyTorch)")
+        idx = as_index(index, name)
+        if idx.ndim > 1:
+            raise RuntimeError(f"{name}: index must be 0-D or 1-D (a scalar or a vector), got shape {idx.shape}")
+        size = self.shape[d] if self.ndim else 1
+        idx = np.unique(check_bounds(idx.reshape(-1), size, name, d, self.shape, negative=True))
+        v = self._fill_value(value, name)
+        x = self.reshape(1) if self.ndim == 0 else self
+        out = SetItem.apply(x, v, index=(slice(None),) * d + (idx,))
+        return out.reshape(()) if self.ndim == 0 else out
+
+    def _fill_value(self, value: Any, name: str) -> Tensor:
+        """A fill value (a number, or a 0-d Tensor, kept in the graph) as a 0-d Tensor of self's dtype, as PyTorch converts it."""
+        if isinstance(value, MovementMethods):
+            if value.ndim != 0:
+                raise RuntimeError(f"{name}: value must be a number or a 0-d tensor, got a tensor of shape {value.shape}")
+            if value.dtype.kind == "c" and self.dtype.kind != "c":
+                raise RuntimeError(f"{name}: cannot convert a complex value to a tensor of dtype {self.dtype}")
+            return value if value.dtype == self.dtype else value.to(self.dtype)
+        if not isinstance(value, (bool, int, float, complex, np.number, np.bool_)):
+            raise TypeError(f"{name}: value must be a number or a 0-d Tensor, got {type(value).__name__}")
+        if isinstance(value, (complex, np.complexfloating)) and self.dtype.kind != "c":
+            raise RuntimeError(f"{name}: cannot convert the complex value {value} to a tensor of dtype {self.dtype}")
+        if not isinstance(value, (bool, np.bool_, complex, np.complexfloating)) and not _fits(value, self.dtype):
+            raise RuntimeError(f"{name}: value {value} cannot be converted to dtype {self.dtype} without overflow")
+        return self._make(np.asarray(value).astype(self.dtype), None)
 
     def _along(self, dim: int, index: Any, name: str, source: Any = None) -> tuple[int, tuple[Any, ...]]:
         """(dim, the numpy index of the slices `index` along it), index and source checked."""
@@ -584,6 +633,21 @@ class MovementMethods:
             raise IndexError(f"index: {err} (tensor shape {self.shape})") from None
 
 
+def _fits(value: Any, dtype: np.dtype) -> bool:
+    """Whether a real number converts to dtype without overflow, by PyTorch's rule (c10's `overflows`): an int
+    into an unsigned dtype may be negative down to −max (−1 wraps into uint8 as 255); a float into an integer
+    dtype must be finite and in range; a finite number into a float dtype must be within its largest value."""
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if isinstance(value, (int, np.integer)):
+            low = -int(info.max) if dtype.kind == "u" else int(info.min)
+            return low <= int(value) <= int(info.max)
+        return math.isfinite(value) and int(info.min) <= value <= int(info.max)
+    if dtype.kind == "f":
+        return not math.isfinite(value) or abs(value) <= float(np.finfo(dtype).max)
+    return True
+
+
 def shape_arg(args: tuple[Any, ...]) -> tuple[int, ...]:
     """Accept f(2, 3), f((2, 3)) and f([2, 3])."""
     if len(args) == 1 and isinstance(args[0], (tuple, list)):
@@ -695,6 +759,85 @@ def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
     return cat([t.unsqueeze(dim) for t in tensors], dim)
 
 
+def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
+    """The tensors expanded to their common broadcast shape (views in the graph; dtypes unchanged)."""
+    for k, t in enumerate(tensors):
+        if not isinstance(t, MovementMethods):
+            raise TypeError(f"broadcast_tensors: expected Tensors, got {type(t).__name__} at position {k}")
+    if not tensors:
+        return ()
+    shapes = [t.shape for t in tensors]
+    explain_broadcast("broadcast_tensors", shapes)
+    shape = tuple(np.broadcast_shapes(*shapes))
+    return tuple(t.expand(shape) for t in tensors)
+
+
+def searchsorted(sorted_sequence: Tensor, input: Any, *, out_int32: bool = False, right: bool = False,  # noqa: A002 - PyTorch's name
+                 side: str | None = None, sorter: Any = None) -> Tensor:
+    """For each value of input, the index where it would go in the innermost dim of sorted_sequence to keep it
+    sorted: the first element ≥ it (> it with right=True or side='right'). int64 (int32 with out_int32).
+
+    sorted_sequence is 1-D (any input shape), or N-D with input's first N − 1 dims; input may be a
+    number (then the result is 0-d). The two are compared in their promoted dtype; NaN values go
+    to the end; the order is not checked (the result is then PyTorch's binary search's, too).
+    sorter (int64, sorted_sequence's shape) lists the sequence's elements in sorted order.
+    """
+    name = "searchsorted"
+    if not isinstance(sorted_sequence, MovementMethods):
+        raise TypeError(f"{name}: sorted_sequence must be a Tensor, got {type(sorted_sequence).__name__}")
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"{name}: side can only be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise RuntimeError(f"{name}: side and right can't be set to opposites, got side='left' while right=True")
+        right = side == "right"
+    scalar = not isinstance(input, MovementMethods)
+    if scalar and (isinstance(input, (complex, np.complexfloating)) or not isinstance(input, (bool, int, float, np.number, np.bool_))):
+        raise TypeError(f"{name}: input must be a Tensor or a real number, got {type(input).__name__}")
+    seq = sorted_sequence
+    for what, t in [("sorted_sequence", seq)] + ([] if scalar else [("input", input)]):
+        if t.dtype.kind in "bc":
+            raise TypeError(f"{name}: not implemented for {t.dtype} tensors ({what}), as in PyTorch")
+    if seq.ndim == 0:
+        raise RuntimeError(f"{name}: sorted_sequence must have at least 1 dim, got a 0-d tensor")
+    if scalar and seq.ndim != 1:
+        raise RuntimeError(f"{name}: input can be a number only when sorted_sequence is 1-D, got shape {seq.shape}")
+    if not scalar and seq.ndim > 1 and (input.ndim != seq.ndim or input.shape[:-1] != seq.shape[:-1]):
+        raise RuntimeError(
+            f"{name}: sorted_sequence must be 1-D or have input's first N-1 dims, got shapes {seq.shape} (sorted_sequence) "
+            f"and {input.shape} (input)"
+        )
+    m, r = seq.shape[-1], math.prod(seq.shape[:-1])
+    order = None
+    if sorter is not None:
+        if not isinstance(sorter, MovementMethods) or sorter.dtype != np.int64:
+            raise RuntimeError(f"{name}: sorter must be an int64 tensor, got {getattr(sorter, 'dtype', type(sorter).__name__)}")
+        if sorter.shape != seq.shape:
+            raise RuntimeError(f"{name}: sorter of shape {sorter.shape} must have sorted_sequence's shape {seq.shape}")
+        order = sorter._array.reshape(r, m)
+        if order.size and (order.min() < 0 or order.max() >= m):
+            raise RuntimeError(f"{name}: sorter index out of range (each must be in [0, {m}))")
+    dtype = result_type(seq, input)
+    values = np.asarray(input._array if not scalar else input).astype(dtype)
+    rows = seq._array.astype(dtype, copy=False).reshape(r, m)
+    flat = values.reshape(r, values.size // r if r else 0)
+    found = bound_indices(rows, flat, right, order).reshape(values.shape)
+    return seq._make(found.astype(np.int32 if out_int32 else np.int64), None)
+
+
+def bucketize(input: Any, boundaries: Tensor, *, out_int32: bool = False, right: bool = False) -> Tensor:  # noqa: A002 - PyTorch's name
+    """The bucket of each value of input (a Tensor or a number) among the 1-D boundaries: i with
+    boundaries[i−1] < x ≤ boundaries[i] (boundaries[i−1] ≤ x < boundaries[i] with right=True), i.e. searchsorted."""
+    if not isinstance(boundaries, MovementMethods):
+        raise TypeError(f"bucketize: boundaries must be a Tensor, got {type(boundaries).__name__}")
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"bucketize: boundaries must be 1-D, got shape {boundaries.shape}")
+    try:
+        return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+    except (TypeError, RuntimeError) as err:
+        raise type(err)(str(err).replace("searchsorted:", "bucketize:", 1).replace("sorted_sequence", "boundaries")) from None
+
+
 _PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
 
@@ -756,6 +899,8 @@ scatter_reduce = _function_form("scatter_reduce")
 index_select = _function_form("index_select")
 index_add = _function_form("index_add")
 index_copy = _function_form("index_copy")
+index_fill = _function_form("index_fill")
+select = _function_form("select")
 masked_select = _function_form("masked_select")
 masked_scatter = _function_form("masked_scatter")
 take = _function_form("take")

@@ -1,7 +1,8 @@
 """Reduction methods of `Tensor`: sum, mean, var, std, amax/amin, max/min, argmax/argmin,
-prod, logsumexp, norm (`dim`/`keepdim` like PyTorch, `axis` accepted too); the scans (cumsum,
-cumprod, cummax, cummin, logcumsumexp, diff), sorting and order statistics (sort, argsort, topk,
-kthvalue, median, quantile) and nansum, nanmean, var_mean, std_mean, count_nonzero.
+prod, logsumexp, norm, aminmax (`dim`/`keepdim` like PyTorch, `axis` accepted too); the scans
+(cumsum, cumprod, cummax, cummin, logcumsumexp, diff), sorting and order statistics (sort, argsort,
+topk, kthvalue, median, nanmedian, mode, quantile, nanquantile, unique) and nansum, nanmean,
+var_mean, std_mean, count_nonzero.
 
 A mixin: `Tensor` inherits these.
 """
@@ -15,8 +16,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from tinygrad_course.ops.movement import GetItem
-from tinygrad_course.ops.reduce import Amax, Amin, Prod, Root, Sum, Var
+from tinygrad_course.ops.reduce import (
+    Amax,
+    Amin,
+    Prod,
+    Root,
+    Sum,
+    Unique,
+    Var,
+)
 from tinygrad_course.ops.scan import Cumprod, Cumsum, Logcumsumexp, SpreadOverTies
+from tinygrad_course.ops.torch_order import all_nan_median_index, mode_rows, sort_order
 
 if TYPE_CHECKING:
     from tinygrad_course.tensor import Tensor
@@ -29,6 +39,13 @@ class ValuesIndices(NamedTuple):
 
     values: Tensor
     indices: Tensor
+
+
+class MinMax(NamedTuple):
+    """What `aminmax` returns, like PyTorch's ``torch.return_types.aminmax``."""
+
+    min: Tensor
+    max: Tensor
 
 
 def _on_physical(x: Any, fn: Callable[[Tensor, int], Any]) -> Any:
@@ -51,10 +68,11 @@ def _shift(dims: tuple[int, ...] | None, ndim: int, nb: int) -> tuple[int, ...]:
     return tuple(range(nb, nb + ndim)) if dims is None else tuple(d + nb for d in dims)
 
 
-def _median_of_rows(rows: Tensor) -> Tensor:
-    """median() of each row (last dim) of a plain tensor, as median() of that row alone gives it.
+def _median_of_rows(rows: Tensor, ignore_nan: bool = False) -> Tensor:
+    """median() (nanmedian() if ignore_nan) of each row (last dim) of a plain tensor, as that of the row alone.
 
-    The value is found on the array (the lower median, or the row's first NaN); the gradient is
+    The value is found on the array (the lower median, or the row's first NaN; for nanmedian the
+    lower median of the row's other elements, NaN if it has none); the gradient is
     split evenly between the row's elements equal to it (its NaNs for NaN), as SpreadOverTies
     does for one row, built from recorded ops: out = v − Σ w·(v' − x) over those elements, where
     v' − x is exactly 0 for a finite v (v' = v), so that out is exactly v; v' = 0 for an infinite
@@ -69,7 +87,11 @@ def _median_of_rows(rows: Tensor) -> Tensor:
         return rows._make(np.ascontiguousarray(srt[..., (n - 1) // 2]), None)
     nans = np.isnan(a)
     nan_count = nans.sum(axis=-1)
-    pos = np.where(nan_count > 0, n - nan_count, (n - 1) // 2)
+    if ignore_nan:  # the lower median of the k elements that are not NaN (sorted first); an all-NaN row: a NaN
+        k = n - nan_count
+        pos = np.where(k > 0, (k - 1) // 2, 0)
+    else:
+        pos = np.where(nan_count > 0, n - nan_count, (n - 1) // 2)
     value = np.take_along_axis(srt, pos[..., None], axis=-1)  # (…, 1)
     mask = np.where(np.isnan(value), nans, a == value)
     weight = (1.0 / np.maximum(mask.sum(axis=-1, keepdims=True), 1)).astype(a.dtype)
@@ -141,6 +163,18 @@ class ReduceMethods:
         dims = self._dims(dim, axis, "amin")
         self._nonempty("amin", dims)
         return Amin.apply(self, axis=dims, keepdim=keepdim)
+
+    def aminmax(self, *, dim: int | None = None, keepdim: bool = False) -> MinMax:
+        """(min, max) over all elements, or along dim, as a named tuple; each gradient splits between ties, as amin/amax."""
+        if dim is not None and (not isinstance(dim, (int, np.integer)) or isinstance(dim, bool)):
+            raise TypeError(f"aminmax: dim must be an int or None, got {dim!r}")
+        dims = self._dims(dim, None, "aminmax")
+        if dims is None and self.numel() == 0:
+            raise ValueError(
+                f"aminmax: cannot reduce an empty tensor of shape {self.shape} over all dims; give a dim whose size is not 0"
+            )
+        self._nonempty("aminmax", dims or ())
+        return MinMax(Amin.apply(self, axis=dims, keepdim=keepdim), Amax.apply(self, axis=dims, keepdim=keepdim))
 
     def max(self, dim: Any = None, keepdim: bool = False, *, axis: int | None = None) -> Any:
         """Without dim: the largest element (0-d). With dim: (values, indices) along it, like PyTorch."""
@@ -441,25 +475,134 @@ class ReduceMethods:
         idx = np.take_along_axis(order, np.expand_dims(pos, d), axis=d)
         return self._selected(idx, d, keepdim)
 
+    def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        """median() ignoring NaN: the lower median of the elements that are not NaN (NaN where all are).
+        Without dim: a 0-d value whose gradient splits between ties (between the NaNs if all are NaN);
+        with dim: (values, indices) along it, the gradient to the element the index names."""
+        if self.dtype.kind not in "fiu":
+            raise TypeError(f"nanmedian: not implemented for dtype {self.dtype} (as in PyTorch)")
+        if dim is None:
+            if hasattr(self, "_levels"):  # batched by vmap: each sample's elements as one row of the physical tensor
+                return _on_physical(self, lambda p, nb: _median_of_rows(p.reshape(tuple(p.shape[:nb]) + (-1,)), True))
+            a = self._array.reshape(-1)
+            if a.dtype.kind != "f" or a.size == 0:  # no NaN to leave out: median's value (NaN if empty)
+                return self.median()
+            kept = np.sort(a[~np.isnan(a)])
+            value = kept[(kept.size - 1) // 2] if kept.size else a[0]  # all NaN: NaN, the gradient spread over them
+            return SpreadOverTies.apply(self, value=value)
+        d = self._dim(dim, "nanmedian")
+        if self.ndim == 0:
+            return self.sort(d)
+        n = self.shape[d]
+        if n == 0:
+            raise ValueError(f"nanmedian: dim {d} of shape {self.shape} has size 0; there is no median to take")
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p.nanmedian(d + nb, keepdim))
+        if self.dtype.kind != "f":
+            return self.median(d, keepdim)
+        count = n - np.isnan(self._array).sum(axis=d)  # the elements that are not NaN, sorted first
+        pos = np.expand_dims(np.where(count > 0, (count - 1) // 2, 0), d)
+        idx = np.take_along_axis(self._order(d, False), pos, axis=d)
+        if (count == 0).any():  # an all-NaN row: PyTorch's kernel leaves an index its nth_element picks
+            idx = np.where(np.expand_dims(count == 0, d), all_nan_median_index(n), idx)
+        return self._selected(idx, d, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> ValuesIndices:
+        """(values, indices): the most frequent value along dim (the smallest of equally frequent ones; each NaN
+        counts once) and an index where it occurs, PyTorch's CPU choice (ops/torch_order.py: mode_rows); the
+        gradient goes to that element."""
+        if self.dtype.kind == "c":
+            raise TypeError(f"mode: not implemented for complex tensors (got {self.dtype}), as in PyTorch")
+        d = self._dim(dim, "mode")
+        if self.ndim == 0:
+            return self.sort(d)
+        n = self.shape[d]
+        if n == 0:
+            raise ValueError(f"mode: dim {d} of shape {self.shape} has size 0; there is no mode to take")
+        if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
+            return _on_physical(self, lambda p, nb: p.mode(d + nb, keepdim))
+        rows = np.moveaxis(self._array, d, -1)
+        _, idx = mode_rows(rows.reshape(-1, n))
+        return self._selected(np.expand_dims(idx.reshape(rows.shape[:-1]), d), d, keepdim)
+
+    def unique(
+        self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,  # noqa: A002 - PyTorch's name
+        dim: int | None = None,
+    ) -> Any:
+        """The distinct elements as a 1-D tensor (dim None) or the distinct slices along dim, in ascending
+        (lexicographic) order whatever `sorted` says, as PyTorch on the CPU; NaNs are all distinct.
+
+        return_inverse adds where each element (slice) of self went, return_counts how often each
+        occurs (both int64); the result is then a tuple. No gradient: the values require grad when
+        self does, and a backward through them raises, as PyTorch's.
+        """
+        a = self._array
+        if dim is None:
+            flat = a.reshape(-1)
+            order = sort_order(flat)  # PyTorch's order: which NaN is which group, which zero (±0) comes out
+            srt = flat[order]
+            new = np.ones(srt.shape, dtype=bool)
+            new[1:] = srt[1:] != srt[:-1]  # NaN != NaN: every NaN is distinct, as in PyTorch
+            values = srt[new]
+            shape = a.shape
+        else:
+            if self.ndim == 0:
+                raise IndexError(f"unique: dim {dim} is out of range for a 0-d tensor (it has no dims); use dim=None")
+            d = self._dim(dim, "unique")
+            moved = np.moveaxis(a, d, 0)
+            n = moved.shape[0]
+            rows = moved.reshape(n, math.prod(moved.shape[1:]))
+            if n and rows.shape[1] == 0:
+                raise RuntimeError(
+                    f"unique: shape {self.shape} has a dim of size 0 other than dim {d}, so unique cannot be applied along dim {d}"
+                )
+            order = np.lexsort(rows.T[::-1]) if n else np.zeros(0, dtype=np.int64)  # rows in lexicographic order
+            srt = rows[order]
+            new = np.ones(n, dtype=bool)
+            new[1:] = (srt[1:] != srt[:-1]).any(axis=1)
+            values = np.moveaxis(srt[new].reshape((-1,) + moved.shape[1:]), 0, d)
+            shape = (n,)
+        out = Unique.apply(self, values=np.ascontiguousarray(values))
+        if not (return_inverse or return_counts):
+            return out
+        extra = []
+        if return_inverse:
+            inverse = np.empty(order.shape, dtype=np.int64)
+            inverse[order] = np.cumsum(new) - 1
+            extra.append(self._make(inverse.reshape(shape), None))
+        if return_counts:
+            starts = np.nonzero(new)[0]
+            extra.append(self._make(np.diff(np.append(starts, len(new))).astype(np.int64), None))
+        return (out, *extra)
+
     def quantile(
         self, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
     ) -> Tensor:
         """The q-quantiles along dim (all elements if None), interpolating between order statistics
         (linear, lower, higher, nearest or midpoint); a tensor q of shape (m,) adds a first dim of size m."""
+        return self._quantile(q, dim, keepdim, interpolation, "quantile")
+
+    def nanquantile(
+        self, q: Any, dim: int | None = None, keepdim: bool = False, *, interpolation: str = "linear"
+    ) -> Tensor:
+        """quantile() ignoring NaN: the q-quantiles of the elements that are not NaN (NaN where all are)."""
+        return self._quantile(q, dim, keepdim, interpolation, "nanquantile")
+
+    def _quantile(self, q: Any, dim: int | None, keepdim: bool, interpolation: str, name: str) -> Tensor:
         if interpolation not in ("linear", "lower", "higher", "nearest", "midpoint"):
-            raise ValueError(f"quantile: interpolation must be linear, lower, higher, nearest or midpoint, got {interpolation!r}")
+            raise ValueError(f"{name}: interpolation must be linear, lower, higher, nearest or midpoint, got {interpolation!r}")
         if self.dtype.kind != "f":
-            raise TypeError(f"quantile: the input must be a floating tensor, got dtype {self.dtype}")
+            raise TypeError(f"{name}: the input must be a floating tensor, got dtype {self.dtype}")
         qa = np.asarray(q._array if isinstance(q, ReduceMethods) else q, dtype=np.float64)
         if qa.ndim > 1:
-            raise ValueError(f"quantile: q must be a number or a 0-d or 1-d tensor, got shape {qa.shape}")
+            raise ValueError(f"{name}: q must be a number or a 0-d or 1-d tensor, got shape {qa.shape}")
         if np.any(~((qa >= 0) & (qa <= 1))):
-            raise ValueError(f"quantile: q values must be in the range [0, 1], got {qa.tolist()}")
+            raise ValueError(f"{name}: q values must be in the range [0, 1], got {qa.tolist()}")
         if self.numel() == 0:
-            raise ValueError(f"quantile: the input must be non-empty, got shape {self.shape}")
+            raise ValueError(f"{name}: the input must be non-empty, got shape {self.shape}")
         if hasattr(self, "_levels"):  # batched by vmap: all samples at once on the physical tensor
-            return _on_physical(self, lambda p, nb: self._batched_quantile(p, nb, q, qa.ndim, dim, keepdim, interpolation))
-        x, d = (self.reshape(-1), 0) if dim is None else (self, self._dim(dim, "quantile"))
+            return _on_physical(self, lambda p, nb: self._batched_quantile(p, nb, q, qa.ndim, dim, keepdim, interpolation, name))
+        x, d = (self.reshape(-1), 0) if dim is None else (self, self._dim(dim, name))
         if x.ndim == 0:
             x, d = x.reshape(1), 0
         others = [k for k in range(x.ndim) if k != d]
@@ -467,9 +610,12 @@ class ReduceMethods:
         n = xs.shape[-1]
         order = np.argsort(xs._array, axis=-1, kind="stable")
         srt = xs._take(order, xs.ndim - 1)  # (…, n), NaN last
-        ranks = np.broadcast_to(qa.reshape(-1) * (n - 1), srt.shape[:-1] + (qa.size,))
-        has_nan = np.isnan(xs._array).any(axis=-1, keepdims=True)
-        ranks = np.where(has_nan, n - 1.0, ranks)  # a row with NaN gives NaN (its last, a NaN)
+        nan_count = np.isnan(xs._array).sum(axis=-1, keepdims=True)
+        if name == "nanquantile":  # ranks among the elements that are not NaN (sorted first); all NaN: rank 0, a NaN
+            ranks = np.maximum(qa.reshape(-1) * (n - nan_count - 1.0), 0.0)
+        else:
+            ranks = np.broadcast_to(qa.reshape(-1) * (n - 1), srt.shape[:-1] + (qa.size,))
+            ranks = np.where(nan_count > 0, n - 1.0, ranks)  # a row with NaN gives NaN (its last, a NaN)
         lo, hi = np.floor(ranks), np.ceil(ranks)
         if interpolation == "lower":
             hi = lo
@@ -488,15 +634,15 @@ class ReduceMethods:
         return out.reshape(out.shape[1:]) if qa.ndim == 0 else out
 
     def _batched_quantile(self, p: Tensor, nb: int, q: Any, q_ndim: int, dim: int | None, keepdim: bool,
-                          interpolation: str) -> Tensor:
-        """quantile of each sample (self batched by vmap) on its physical tensor p (nb batch dims)."""
+                          interpolation: str, name: str = "quantile") -> Tensor:
+        """quantile (or nanquantile) of each sample (self batched by vmap) on its physical tensor p (nb batch dims)."""
         lead = tuple(p.shape[:nb])
         if dim is None or self.ndim == 0:  # each sample's elements as one row
-            out = p.reshape(lead + (-1,)).quantile(q, nb, interpolation=interpolation)
+            out = p.reshape(lead + (-1,))._quantile(q, nb, False, interpolation, name)
             if keepdim:
                 out = out.reshape(tuple(out.shape) + (1,) * self.ndim)
         else:
-            out = p.quantile(q, self._dim(dim, "quantile") + nb, keepdim, interpolation=interpolation)
+            out = p._quantile(q, self._dim(dim, name) + nb, keepdim, interpolation, name)
         if q_ndim == 1:  # the dim of q comes first: after the batch dims instead
             out = out.permute(tuple(range(1, nb + 1)) + (0,) + tuple(range(nb + 1, out.ndim)))
         return out
