@@ -192,12 +192,12 @@ class Conv2d(Module):
         return s
 
 
-class MaxPool2d(Module):
-    """Max over each kernel_size window (stride defaults to kernel_size); gradient to each window's max."""
+class _MaxPoolNd(Module):
+    """What MaxPool1d and MaxPool2d share: the settings, kept as given (checked when called), and the repr."""
 
-    def __init__(self, kernel_size: IntPair, stride: IntPair | None = None, padding: IntPair = 0, dilation: IntPair = 1,
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
                  return_indices: bool = False, ceil_mode: bool = False) -> None:
-        """Keep the settings (checked when called)."""
+        """Keep the settings (stride defaults to kernel_size)."""
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = kernel_size if stride is None else stride
@@ -206,14 +206,18 @@ class MaxPool2d(Module):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class MaxPool2d(_MaxPoolNd):
+    """Max over each kernel_size window (stride defaults to kernel_size); gradient to each window's max."""
+
     def forward(self, input: Tensor) -> Any:
         """F.max_pool2d with these settings."""
         return F.max_pool2d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool2d(Module):
@@ -239,31 +243,16 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class MaxPool1d(Module):
+class MaxPool1d(_MaxPoolNd):
     """Max over each kernel_size window along L (stride defaults to kernel_size); input (N, C, L) or (C, L).
 
     The settings are kept as given (checked when called), as PyTorch; see F.max_pool1d.
     """
 
-    def __init__(self, kernel_size: IntSingle, stride: IntSingle | None = None, padding: IntSingle = 0,
-                 dilation: IntSingle = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
-        """Keep the settings (checked when called)."""
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self.dilation = dilation
-        self.return_indices = return_indices
-        self.ceil_mode = ceil_mode
-
     def forward(self, input: Tensor) -> Any:
         """F.max_pool1d with these settings."""
         return F.max_pool1d(input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                             self.return_indices)
-
-    def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class AvgPool1d(Module):
