@@ -13,6 +13,7 @@ from tinygrad_course.nn.activation import (
     GELU,
     GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -20,16 +21,20 @@ from tinygrad_course.nn.activation import (
     LogSigmoid,
     LogSoftmax,
     Mish,
+    PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
     Tanhshrink,
+    Threshold,
 )
 from tinygrad_course.nn.attention import MultiheadAttention
 from tinygrad_course.nn.containers import ModuleDict, ModuleList, Sequential
@@ -51,6 +56,9 @@ from tinygrad_course.nn.layers import (
     BatchNorm2d,
     Bilinear,
     Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
     Embedding,
     Flatten,
     GroupNorm,
@@ -58,6 +66,9 @@ from tinygrad_course.nn.layers import (
     InstanceNorm2d,
     LayerNorm,
     Linear,
+    PixelShuffle,
+    PixelUnshuffle,
+    RMSNorm,
     Unflatten,
 )
 from tinygrad_course.nn.losses import (
@@ -80,6 +91,13 @@ from tinygrad_course.nn.losses import (
 )
 from tinygrad_course.nn.module import IncompatibleKeys, Module, Parameter
 from tinygrad_course.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
+from tinygrad_course.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AvgPool1d", "AvgPool2d", "BCELoss", "BCEWithLogitsLoss", "BatchNorm1d", "BatchNorm2d", "Bilinear",
@@ -92,4 +110,7 @@ __all__ = [
     "NLLLoss", "Parameter", "PoissonNLLLoss", "RNN", "RNNBase", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential",
     "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink",
     "TripletMarginLoss", "Unflatten", "Upsample", "functional", "init", "utils",
+    "Dropout1d", "Dropout2d", "Dropout3d", "Hardshrink", "PReLU", "PixelShuffle", "PixelUnshuffle", "RMSNorm", "RReLU",
+    "Softshrink", "Threshold", "Transformer", "TransformerDecoder", "TransformerDecoderLayer", "TransformerEncoder",
+    "TransformerEncoderLayer",
 ]

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
+
 from tinygrad_course.nn import functional as F
-from tinygrad_course.nn.module import Module
+from tinygrad_course.nn.module import Module, Parameter
 from tinygrad_course.ops.elementwise import Relu
-from tinygrad_course.tensor import Tensor
+from tinygrad_course.tensor import Tensor, dtypes
+from tinygrad_course.tensor import device as device_
 
 
 class ReLU(Module):
@@ -271,3 +276,99 @@ class Softmin(Softmax):
     def forward(self, input: Tensor) -> Tensor:
         """F.softmin."""
         return F.softmin(input, self.dim)
+
+
+class Softshrink(Module):
+    """g(z) = z − λ for z > λ, z + λ for z < −λ, 0 between."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        """Keep λ (≥ 0)."""
+        super().__init__()
+        if lambd < 0:
+            raise ValueError(f"Softshrink: lambd must be non-negative, got {lambd}")
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.softshrink(z, λ)."""
+        return F.softshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return str(self.lambd)
+
+
+class Hardshrink(Module):
+    """g(z) = z where |z| > λ, else 0."""
+
+    def __init__(self, lambd: float = 0.5) -> None:
+        """Keep λ."""
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.hardshrink(z, λ)."""
+        return F.hardshrink(input, self.lambd)
+
+    def extra_repr(self) -> str:
+        return f"{self.lambd}"
+
+
+class Threshold(Module):
+    """g(z) = z where z > threshold, else value."""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False) -> None:
+        """Keep the threshold and the value that replaces what is not above it."""
+        super().__init__()
+        self.threshold = threshold
+        self.value = value
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.threshold(z, threshold, value, inplace)."""
+        return F.threshold(input, self.threshold, self.value, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class PReLU(Module):
+    """g(z) = z for z > 0, else a·z with a learnt slope a (one, or one per channel = dim 1), initially `init`."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None, dtype: Any = None) -> None:
+        """weight: (num_parameters,) filled with init."""
+        super().__init__()
+        device_.check(device, "PReLU")
+        if isinstance(num_parameters, bool) or not isinstance(num_parameters, int) or num_parameters < 1:
+            raise ValueError(f"PReLU: num_parameters must be a positive int, got {num_parameters!r}")
+        self.num_parameters = num_parameters
+        self.init = init
+        dt = dtypes.get_default_dtype() if dtype is None else dtypes.as_dtype(dtype)
+        self.weight = Parameter(np.full(num_parameters, init, dtype=dt))
+
+    def reset_parameters(self) -> None:
+        """weight = init."""
+        self.weight._array[...] = self.init
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.prelu(z, weight)."""
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
+class RReLU(Module):
+    """g(z) = z for z > 0, else a·z: a ~ U(lower, upper) per element in training, (lower + upper)/2 in eval."""
+
+    def __init__(self, lower: float = 1.0 / 8, upper: float = 1.0 / 3, inplace: bool = False) -> None:
+        """Keep the bounds of the random slope."""
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.rrelu(z, lower, upper, self.training, inplace)."""
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")

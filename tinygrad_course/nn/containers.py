@@ -117,6 +117,23 @@ class ModuleList(Module):
         items.insert(index, module)
         self._renumber(items)
 
+    def __repr__(self) -> str:
+        # PyTorch's: runs of modules with equal reprs are shown once, as "(0-5): 6 x Layer(…)".
+        reprs = [repr(m) for m in self._modules.values()]
+        if not reprs:
+            return type(self).__name__ + "()"
+        runs: list[list[Any]] = []
+        for k, r in enumerate(reprs):
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = k
+            else:
+                runs.append([k, k, r])
+        lines = []
+        for start, end, r in runs:
+            head = f"({start}): " if start == end else f"({start}-{end}): {end - start + 1} x "
+            lines.append((head + r).replace("\n", "\n  "))
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules (insertion ordered) whose parameters are registered as ``key.weight``; no forward."""

@@ -2,8 +2,9 @@
 
 Activations, normalisations and attention (scaled_dot_product_attention, the computation of
 nn.MultiheadAttention) live here; convolution and pooling in `functional_conv`, losses in
-`functional_losses` — all re-exported, so ``F.conv1d``, ``F.max_pool1d`` and ``F.cross_entropy``
-work as in PyTorch.
+`functional_losses`, rms_norm, channel dropout and pixel shuffling in `functional_layers` — all
+re-exported, so ``F.conv1d``, ``F.max_pool1d``, ``F.cross_entropy`` and ``F.rms_norm`` work as in
+PyTorch.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from tinygrad_course.nn.functional_extra import (  # more activations, distances
     gaussian_nll_loss,
     glu,
     gumbel_softmax,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -52,14 +54,26 @@ from tinygrad_course.nn.functional_extra import (  # more activations, distances
     one_hot,
     pairwise_distance,
     poisson_nll_loss,
+    prelu,
     relu6,
+    rrelu,
     selu,
     silu,
     smooth_l1_loss,
     softmin,
+    softshrink,
     softsign,
     tanhshrink,
+    threshold,
     triplet_margin_loss,
+)
+from tinygrad_course.nn.functional_layers import (  # rms_norm, channel dropout, pixel shuffling
+    dropout1d,
+    dropout2d,
+    dropout3d,
+    pixel_shuffle,
+    pixel_unshuffle,
+    rms_norm,
 )
 from tinygrad_course.nn.functional_losses import (
     binary_cross_entropy,
@@ -292,6 +306,8 @@ def _padding_index(padding_idx: int, n: int) -> int:
 
 
 __all__ += ["celu", "cdist", "cosine_embedding_loss", "cosine_similarity", "elu", "gaussian_nll_loss", "glu", "gumbel_softmax", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss", "kl_div", "logsigmoid", "margin_ranking_loss", "mish", "multilabel_soft_margin_loss", "normalize", "one_hot", "pairwise_distance", "poisson_nll_loss", "relu6", "selu", "silu", "smooth_l1_loss", "softmin", "softsign", "tanhshrink", "triplet_margin_loss", "adaptive_avg_pool2d", "conv_transpose2d", "group_norm", "instance_norm", "interpolate"]
+__all__ += ["dropout1d", "dropout2d", "dropout3d", "hardshrink", "pixel_shuffle", "pixel_unshuffle", "prelu",
+            "rms_norm", "rrelu", "softshrink", "threshold"]
 
 
 def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,

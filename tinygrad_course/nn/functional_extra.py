@@ -20,10 +20,10 @@ from tinygrad_course.tensor.batched import BatchedTensor
 
 __all__ = [
     "celu", "cdist", "cosine_embedding_loss", "cosine_similarity", "elu", "gaussian_nll_loss", "glu",
-    "gumbel_softmax", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss", "kl_div", "logsigmoid",
-    "margin_ranking_loss", "mish", "multilabel_soft_margin_loss", "normalize", "one_hot", "pairwise_distance",
-    "poisson_nll_loss", "relu6", "selu", "silu", "smooth_l1_loss", "softmin", "softsign", "tanhshrink",
-    "triplet_margin_loss",
+    "gumbel_softmax", "hardshrink", "hardsigmoid", "hardswish", "hardtanh", "hinge_embedding_loss", "kl_div",
+    "logsigmoid", "margin_ranking_loss", "mish", "multilabel_soft_margin_loss", "normalize", "one_hot",
+    "pairwise_distance", "poisson_nll_loss", "prelu", "relu6", "rrelu", "selu", "silu", "smooth_l1_loss", "softmin",
+    "softshrink", "softsign", "tanhshrink", "threshold", "triplet_margin_loss",
 ]
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -113,6 +113,59 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0")
     return _result(input, lambda x: x.where(x > 0, ((x.clamp(max=0.0) / alpha).exp() - 1.0) * alpha), inplace, "celu")
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x − λ for x > λ, x + λ for x < −λ, 0 between; ∂/∂x = 1[|x| > λ] (0 at |x| = λ, as PyTorch)."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be non-negative, got {lambd}")
+    inside = (input >= -lambd) & (input <= lambd)  # NaN is not inside: it passes through, as PyTorch's
+    shrunk = (input - lambd).where(input > lambd, input + lambd)
+    return shrunk.where(~inside, input * 0.0)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """x where |x| > λ, else 0; ∂/∂x = 1[|x| > λ] (0 at |x| = λ, as PyTorch)."""
+    inside = (input >= -lambd) & (input <= lambd)
+    return input.where(~inside, 0.0)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """x where x > threshold, else value; ∂/∂x = 1[x > threshold] (0 at x = threshold, as PyTorch)."""
+    return _result(input, lambda x: x.where(~(x <= threshold), value), inplace, "threshold")
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """x for x > 0, else a·x with learnt slopes a = weight (one, or one per channel = dim 1); ∂/∂x = a at x ≤ 0."""
+    if not isinstance(input, Tensor) or not isinstance(weight, Tensor):
+        bad = "input" if not isinstance(input, Tensor) else "weight"
+        raise TypeError(f"prelu: {bad} must be a Tensor, got {type(input if bad == 'input' else weight).__name__}")
+    if weight.ndim > 1:
+        raise ValueError(f"prelu: expected weight to be a scalar or 1-D tensor, got weight of shape {weight.shape}")
+    n = math.prod(weight.shape)
+    if n == 1:
+        slope = weight.reshape(())
+    else:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if n != channels:
+            raise ValueError(f"prelu: mismatch of parameter numbers and input channel size: found {n} parameters "
+                             f"and channel size {channels} (dim 1 of input of shape {input.shape})")
+        slope = weight.reshape((n,) + (1,) * (input.ndim - 2))
+    return input.where(input > 0, input * slope)
+
+
+def rrelu(input: Tensor, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False,
+          inplace: bool = False) -> Tensor:
+    """x for x > 0, else a·x: a ~ U(lower, upper) per element in training (the library's generator), (lower + upper)/2 in eval."""
+    if lower > upper:
+        raise ValueError(f"rrelu: lower bound should be less than or equal to the upper bound, got lower={lower} "
+                         f"and upper={upper}")
+    if training:
+        # PyTorch's rrelu_with_noise: a random slope where x ≤ 0 (x = 0 too: its gradient is that slope)
+        slopes = _const(_random.generator().uniform(lower, upper, size=input.shape).astype(input.dtype))
+        return _result(input, lambda x: x.where(~(x <= 0), x * slopes), inplace, "rrelu")
+    slope = (lower + upper) / 2
+    return _result(input, lambda x: x.where(x > 0, x * slope), inplace, "rrelu")
 
 
 def softsign(input: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""Layers with parameters or state: Identity, Linear, Flatten, Dropout, BatchNorm1d/2d, LayerNorm, Embedding.
+"""Layers with parameters or state: Identity, Linear, Flatten, Dropout (and the channel Dropout1d/2d/3d),
+BatchNorm1d/2d, LayerNorm, RMSNorm, Embedding, PixelShuffle/PixelUnshuffle, ….
 
 Default initialisation follows PyTorch, drawing from the seeded generator.
 """
@@ -16,6 +17,7 @@ from tinygrad_course.nn import init
 from tinygrad_course.nn.module import Module, Parameter
 from tinygrad_course.ops import fused
 from tinygrad_course.tensor import Tensor, dtypes
+from tinygrad_course.tensor import device as device_
 from tinygrad_course.tensor.creation import tensor
 
 
@@ -234,7 +236,109 @@ class LayerNorm(Module):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class RMSNorm(Module):
+    """y = x / √(mean(x²) + ε) · γ over the last dims given by normalized_shape; ε = None: finfo(x.dtype).eps."""
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float | None = None, elementwise_affine: bool = True,
+                 device: Any = None, dtype: Any = None) -> None:
+        """γ = 1 of shape normalized_shape (elementwise_affine), else no parameter."""
+        super().__init__()
+        device_.check(device, "RMSNorm")
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.normalized_shape = shape
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype=_float(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        """γ = 1."""
+        if self.weight is not None:
+            self.weight._array[...] = 1
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.rms_norm over the last len(normalized_shape) dims."""
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+class _DropoutNd(Module):
+    """Shared code of Dropout1d/2d/3d: channel dropout with probability p, identity in eval."""
+
+    _fn = ""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        """Check and keep p."""
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"{type(self).__name__}: probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input: Tensor) -> Tensor:
+        """The channel dropout of F (dropout1d, dropout2d or dropout3d) in training mode, the input in eval."""
+        return getattr(F, self._fn)(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout1d(_DropoutNd):
+    """In training, zero each channel of (N, C, L) or (C, L) input with probability p, scale the rest by 1/(1 − p)."""
+
+    _fn = "dropout1d"
+
+
+class Dropout2d(_DropoutNd):
+    """In training, zero each channel of (N, C, H, W) input with probability p, scale the rest by 1/(1 − p)."""
+
+    _fn = "dropout2d"
+
+
+class Dropout3d(_DropoutNd):
+    """In training, zero each channel of (N, C, D, H, W) or (C, D, H, W) input with probability p, scale the rest by 1/(1 − p)."""
+
+    _fn = "dropout3d"
+
+
+class PixelShuffle(Module):
+    """(*, C·r², H, W) → (*, C, H·r, W·r) with r = upscale_factor (sub-pixel convolution's rearrangement)."""
+
+    def __init__(self, upscale_factor: int) -> None:
+        """Keep r."""
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.pixel_shuffle(input, r)."""
+        return F.pixel_shuffle(input, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H·r, W·r) → (*, C·r², H, W) with r = downscale_factor (PixelShuffle's inverse)."""
+
+    def __init__(self, downscale_factor: int) -> None:
+        """Keep r."""
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, input: Tensor) -> Tensor:
+        """F.pixel_unshuffle(input, r)."""
+        return F.pixel_unshuffle(input, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
 
 
 class Embedding(Module):
