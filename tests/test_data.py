@@ -77,8 +77,12 @@ def test_bad_batch_size(batch_size):
 def test_bad_flags_and_generator():
     with pytest.raises(TypeError, match="DataLoader: shuffle must be True or False, got str"):
         DataLoader(index_dataset(4), shuffle="yes")
-    with pytest.raises(TypeError, match="generator must be a numpy.random.Generator.*got int"):
+    with pytest.raises(TypeError, match="DataLoader: generator must be a tc.Generator or a numpy.random.Generator, got int"):
         DataLoader(index_dataset(4), generator=3)
+    with pytest.raises(ValueError, match="num_workers option should be a non-negative integer"):
+        DataLoader(index_dataset(4), num_workers=-1)
+    with pytest.raises(NotImplementedError, match="custom sampler"):
+        DataLoader(index_dataset(4), sampler=[0, 1, 2, 3])
     with pytest.raises(TypeError, match="dataset must have __len__ and __getitem__, got int"):
         DataLoader(5)
 
@@ -187,3 +191,17 @@ def test_subset_items_and_batches_follow_its_indices():
     assert labels_of(DataLoader(subset, batch_size=2)) == [[7, 2], [5]]
     nested = Subset(Subset(Squares(), [5, 4, 3]), [2, 0])  # no __getitems__ at the bottom
     assert nested.__getitems__([0, 1])[1].tolist() == [3, 5]
+
+
+def test_pytorch_loader_arguments_and_generators():
+    # What training scripts pass to torch's DataLoader runs here unchanged: workers and pinning
+    # only change speed; a tc.Generator (torch.Generator) fixes the shuffle like a numpy one.
+    data = index_dataset(10)
+    kwargs = dict(batch_size=4, shuffle=True, num_workers=2, pin_memory=True, persistent_workers=True,
+                  prefetch_factor=2, drop_last=False)
+    a = [y.tolist() for _, y in DataLoader(data, generator=tc.Generator().manual_seed(3), **kwargs)]
+    b = [y.tolist() for _, y in DataLoader(data, generator=tc.Generator().manual_seed(3), **kwargs)]
+    assert a == b and sorted(sum(a, [])) == list(range(10)) and [len(x) for x in a] == [4, 4, 2]
+    parts = random_split(data, [7, 3], generator=tc.Generator().manual_seed(1))
+    again = random_split(data, [7, 3], generator=tc.Generator().manual_seed(1))
+    assert list(parts[0].indices) == list(again[0].indices) and len(parts[1]) == 3

@@ -144,21 +144,41 @@ class DataLoader:
         dataset: Dataset,
         batch_size: int = 1,
         shuffle: bool = False,
-        drop_last: bool = False,
-        generator: np.random.Generator | None = None,
+        sampler: Any = None,
+        batch_sampler: Any = None,
+        num_workers: int = 0,
         collate_fn: Callable[[list[Any]], Any] | None = None,
+        pin_memory: bool = False,
+        drop_last: bool = False,
+        timeout: float = 0,
+        worker_init_fn: Callable[[int], Any] | None = None,
+        generator: Any = None,
+        *,
+        prefetch_factor: int | None = None,
+        persistent_workers: bool = False,
+        pin_memory_device: str = "",
+        in_order: bool = True,
     ) -> None:
-        """Check the arguments (ValueError/TypeError naming the bad one) and keep them."""
+        """Check the arguments (ValueError/TypeError naming the bad one) and keep them.
+
+        PyTorch's positional order. Batches are made in this process: num_workers, pin_memory,
+        timeout, worker_init_fn, prefetch_factor, persistent_workers and in_order are accepted
+        (checked as PyTorch checks them) and change nothing but speed in PyTorch either; custom
+        `sampler`/`batch_sampler` objects are not supported (a clear error).
+        """
+        if sampler is not None or batch_sampler is not None:
+            raise NotImplementedError("DataLoader: custom sampler/batch_sampler are not supported; use shuffle=True "
+                                      "(a fresh permutation per epoch) or index a Subset")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be a non-negative integer, got {num_workers!r}")
+        if timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         for name, flag in (("shuffle", shuffle), ("drop_last", drop_last)):
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"DataLoader: {name} must be True or False, got {type(flag).__name__} ({flag!r})")
-        if generator is not None and not isinstance(generator, np.random.Generator):
-            raise TypeError(
-                f"DataLoader: generator must be a numpy.random.Generator (e.g. np.random.default_rng(0)), "
-                f"got {type(generator).__name__}"
-            )
+        generator = _numpy_generator(generator, "DataLoader")
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, got {type(dataset).__name__}")
         self.dataset = dataset
@@ -193,8 +213,17 @@ class DataLoader:
                 yield collate([self.dataset[int(i)] for i in indices])
 
 
+def _numpy_generator(generator: Any, where: str) -> np.random.Generator | None:
+    """The numpy stream behind `generator`: a tc.Generator (PyTorch's torch.Generator), a numpy Generator, or None."""
+    if generator is None or isinstance(generator, np.random.Generator):
+        return generator
+    if isinstance(generator, _random.Generator):
+        return generator._rng
+    raise TypeError(f"{where}: generator must be a tc.Generator or a numpy.random.Generator, got {type(generator).__name__}")
+
+
 def random_split(
-    dataset: Dataset, lengths: Sequence[int | float], generator: np.random.Generator | None = None
+    dataset: Dataset, lengths: Sequence[int | float], generator: Any = None
 ) -> list[Subset]:
     """Split `dataset` at random into non-overlapping Subsets of the given lengths.
 
@@ -219,6 +248,7 @@ def random_split(
             counts[i % len(counts)] += 1
     else:
         raise TypeError(f"random_split: lengths must be all ints or all fractions, got {values!r}")
+    generator = _numpy_generator(generator, "random_split")
     permutation = (generator if generator is not None else _random.generator()).permutation(n)
     offsets = np.cumsum([0, *counts])
     return [Subset(dataset, permutation[offsets[i] : offsets[i + 1]]) for i in range(len(counts))]

@@ -1,0 +1,8 @@
+"""``torch.utils.data``'s names, so ``from tinygrad_course.utils.data import DataLoader`` works as in PyTorch.
+
+The classes live in `tinygrad_course.data` (data sets, mini-batches 𝓑, random_split).
+"""
+
+from tinygrad_course.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+
+__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate", "random_split"]
