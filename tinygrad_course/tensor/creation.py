@@ -39,6 +39,22 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor._make(array, None)
 
 
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """`data` as a tensor without a copy where it can be: the Tensor itself, or a numpy array's memory when the dtype fits.
+
+    As torch.as_tensor: a Tensor of the requested dtype (or none requested) comes back as it
+    is; an ndarray of that dtype is shared (writes show through both ways); anything else is
+    converted (a copy), with the dtype inferred as ``tc.tensor`` does.
+    """
+    device_.check(device, "as_tensor")
+    wanted = None if dtype is None else dtypes.as_dtype(dtype, "as_tensor")
+    if isinstance(data, Tensor):
+        return data if wanted is None or data.dtype == wanted else data.to(wanted)
+    if isinstance(data, np.ndarray) and (wanted is None or data.dtype == wanted) and data.dtype.kind in "fiubc":
+        return from_numpy(data)
+    return tensor(data, dtype=wanted)
+
+
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """A tensor of zeros."""
     device_.check(device, "zeros")
@@ -84,6 +100,15 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
     if steps < 0:
         raise ValueError(f"linspace: steps must be non-negative, got {steps}")
     return _leaf(np.linspace(start, end, steps, dtype=_float(dtype)), requires_grad)
+
+
+def logspace(start: float, end: float, steps: int, base: float = 10.0, dtype: Any = None, requires_grad: bool = False,
+             device: Any = None) -> Tensor:
+    """`steps` values base^t for t evenly spaced from start to end inclusive."""
+    device_.check(device, "logspace")
+    if steps < 0:
+        raise ValueError(f"logspace: steps must be non-negative, got {steps}")
+    return _leaf(np.logspace(start, end, steps, base=base).astype(_float(dtype)), requires_grad)
 
 
 def rand(*size: Any, generator: Any = None, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:

@@ -105,3 +105,46 @@ def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
             + ", ".join(sorted(set(NAMES)))
         )
     return d
+
+
+class finfo:  # noqa: N801 - PyTorch's name
+    """Machine limits of a floating dtype, PyTorch's ``torch.finfo``: bits, eps, max, min, tiny (smallest_normal), resolution.
+
+    ``tc.finfo()`` is the default dtype's; a complex dtype gives the limits of its parts.
+    """
+
+    def __init__(self, type: Any = None) -> None:  # noqa: A002 - PyTorch's argument name
+        d = get_default_dtype() if type is None else as_dtype(type, "finfo")
+        if d.kind == "c":
+            d = to_real(d)
+        if d.kind != "f":
+            raise TypeError(f"finfo: expected a floating point dtype, got {d}; use tc.iinfo for integers")
+        info = np.finfo(d)
+        self.bits = int(info.bits)
+        self.eps = float(info.eps)
+        self.max = float(info.max)
+        self.min = float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)  # (exactly 1e-06 for float32, as PyTorch)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return (f"finfo(resolution={self.resolution}, min={self.min:.6e}, max={self.max:.6e}, eps={self.eps:.6e}, "
+                f"smallest_normal={self.smallest_normal:.6e}, tiny={self.tiny:.6e}, dtype={self.dtype})")
+
+
+class iinfo:  # noqa: N801 - PyTorch's name
+    """Limits of an integer (or bool) dtype, PyTorch's ``torch.iinfo``: bits, max, min."""
+
+    def __init__(self, type: Any) -> None:  # noqa: A002 - PyTorch's argument name
+        d = as_dtype(type, "iinfo")
+        if d.kind not in "iub":
+            raise TypeError(f"iinfo: expected an integer dtype, got {d}; use tc.finfo for floating point")
+        info = np.iinfo(np.uint8 if d.kind == "b" else d)
+        self.bits = 8 if d.kind == "b" else int(info.bits)
+        self.max = 1 if d.kind == "b" else int(info.max)
+        self.min = 0 if d.kind == "b" else int(info.min)
+        self.dtype = d.name
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"

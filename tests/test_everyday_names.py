@@ -1,0 +1,74 @@
+"""Everyday PyTorch names: as_tensor, logspace, finfo, iinfo, tc.utils.data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tinygrad_course as tc
+
+try:
+    import torch
+except ImportError:  # the torch comparisons below are skipped
+    torch = None
+
+
+def test_as_tensor_shares_what_it_can() -> None:
+    x = np.arange(3.0)
+    t = tc.as_tensor(x)
+    t[0] = 5.0
+    assert x[0] == 5.0  # the array's memory, as torch.as_tensor
+    assert tc.as_tensor(t) is t and tc.as_tensor(t, dtype=tc.float64) is t
+    converted = tc.as_tensor(x, dtype=tc.float32)
+    converted[1] = 7.0
+    assert converted.dtype == tc.float32 and x[1] == 1.0  # another dtype: a copy
+    assert tc.as_tensor([1, 2]).dtype == tc.int64 and tc.as_tensor([1.5]).dtype == tc.float32
+    assert tc.as_tensor(t, dtype=tc.float32).dtype == tc.float32
+    with pytest.raises(TypeError, match="as_tensor: unknown or unsupported dtype"):
+        tc.as_tensor(x, dtype="float8")
+
+
+def test_logspace() -> None:
+    np.testing.assert_allclose(tc.logspace(0, 2, 3).numpy(), [1.0, 10.0, 100.0])
+    np.testing.assert_allclose(tc.logspace(0, 3, 4, base=2).numpy(), [1.0, 2.0, 4.0, 8.0])
+    assert tc.logspace(0, 1, 5).dtype == tc.float32 and tc.logspace(0, 1, 0).shape == (0,)
+    assert tc.logspace(0, 1, 5, dtype=tc.float64).dtype == tc.float64
+    with pytest.raises(ValueError, match="logspace: steps must be non-negative, got -1"):
+        tc.logspace(0, 1, -1)
+
+
+def test_finfo_and_iinfo_values() -> None:
+    f = tc.finfo(tc.float32)
+    assert (f.bits, f.eps, f.resolution, f.dtype) == (32, 2.0 ** -23, 1e-06, "float32")
+    assert f.max == float(np.finfo(np.float32).max) and f.min == -f.max and f.tiny == f.smallest_normal == 2.0 ** -126
+    assert tc.finfo().dtype == "float32" and tc.finfo(tc.complex128).dtype == "float64"
+    assert tc.finfo(tc.float16).resolution == 0.001
+    i = tc.iinfo(tc.int16)
+    assert (i.bits, i.min, i.max, i.dtype) == (16, -32768, 32767, "int16")
+    assert (tc.iinfo(tc.uint8).max, tc.iinfo(tc.bool).max) == (255, 1)
+    with pytest.raises(TypeError, match="finfo: expected a floating point dtype, got int64"):
+        tc.finfo(tc.int64)
+    with pytest.raises(TypeError, match="iinfo: expected an integer dtype, got float32"):
+        tc.iinfo(tc.float32)
+
+
+@pytest.mark.skipif(torch is None, reason="PyTorch is not installed")
+def test_finfo_iinfo_match_pytorch() -> None:
+    pairs = [(tc.float16, torch.float16), (tc.float32, torch.float32), (tc.float64, torch.float64),
+             (tc.complex64, torch.complex64)]
+    for ours, theirs in pairs:
+        a, b = tc.finfo(ours), torch.finfo(theirs)
+        for k in ("bits", "eps", "max", "min", "tiny", "smallest_normal", "resolution", "dtype"):
+            assert getattr(a, k) == getattr(b, k), (ours, k)
+    for ours, theirs in [(tc.int8, torch.int8), (tc.int32, torch.int32), (tc.int64, torch.int64), (tc.uint8, torch.uint8)]:
+        a, b = tc.iinfo(ours), torch.iinfo(theirs)
+        assert (a.bits, a.min, a.max, a.dtype) == (b.bits, b.min, b.max, b.dtype)
+    np.testing.assert_allclose(tc.logspace(-2, 3, 7, base=3).numpy(), torch.logspace(-2, 3, 7, base=3).numpy(), rtol=1e-6)
+
+
+def test_utils_data_is_torch_utils_data() -> None:
+    from tinygrad_course.utils.data import DataLoader, TensorDataset
+
+    assert tc.utils.data.DataLoader is DataLoader is tc.data.DataLoader
+    data = TensorDataset(tc.arange(6.0).reshape(3, 2), tc.arange(3))
+    assert [y.tolist() for _, y in DataLoader(data, batch_size=2)] == [[0, 1], [2]]
