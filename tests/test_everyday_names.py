@@ -72,3 +72,27 @@ def test_utils_data_is_torch_utils_data() -> None:
     assert tc.utils.data.DataLoader is DataLoader is tc.data.DataLoader
     data = TensorDataset(tc.arange(6.0).reshape(3, 2), tc.arange(3))
     assert [y.tolist() for _, y in DataLoader(data, batch_size=2)] == [[0, 1], [2]]
+
+
+def test_concat_and_iterable_datasets() -> None:
+    from tinygrad_course.utils.data import ConcatDataset, DataLoader, IterableDataset, TensorDataset
+
+    a = TensorDataset(tc.arange(3))
+    b = TensorDataset(tc.arange(10, 12))
+    both = ConcatDataset([a, b])
+    assert len(both) == 5 and both.cumulative_sizes == [3, 5]
+    assert [int(both[i][0]) for i in range(5)] == [0, 1, 2, 10, 11] and int(both[-1][0]) == 11
+    with pytest.raises(IndexError, match="ConcatDataset: index 5 is out of range for length 5"):
+        both[5]
+    with pytest.raises(ValueError, match="datasets should not be an empty iterable"):
+        ConcatDataset([])
+
+    class Stream(IterableDataset):
+        def __iter__(self):
+            return iter(tc.arange(7.0))
+
+    batches = [x.tolist() for x in DataLoader(Stream(), batch_size=3)]
+    assert batches == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0]]
+    assert [x.tolist() for x in DataLoader(Stream(), batch_size=3, drop_last=True)] == batches[:2]
+    with pytest.raises(ValueError, match="IterableDataset: expected unspecified shuffle option"):
+        DataLoader(Stream(), shuffle=True)

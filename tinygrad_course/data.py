@@ -106,6 +106,45 @@ class Subset(Dataset):
         return len(self.indices)
 
 
+class ConcatDataset(Dataset):
+    """Several data sets one after the other: sample i is taken from the data set that index falls in."""
+
+    def __init__(self, datasets: Sequence[Dataset]) -> None:
+        """Keep the data sets and their cumulative sizes (at least one data set, none iterable-style)."""
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise ValueError("ConcatDataset: absolute value of index should not exceed dataset length")
+            index += n
+        if index >= n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for length {n}")
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = 0 if k == 0 else self.cumulative_sizes[k - 1]
+        return self.datasets[k][index - start]
+
+
+class IterableDataset(Dataset):
+    """An iterable-style data set: subclass it with ``__iter__`` yielding samples (a stream, no indexing).
+
+    The DataLoader batches the samples in the order they come; shuffling is the stream's job.
+    """
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__()")
+
+
 def default_collate(samples: list[Any]) -> Any:
     """Stack a list of samples into a batch: Tensors and arrays are stacked along a new dim 0,
     numbers become a 1-d tensor, and tuples/lists/dicts are collated field by field."""
@@ -179,7 +218,10 @@ class DataLoader:
             if not isinstance(flag, (bool, np.bool_)):
                 raise TypeError(f"DataLoader: {name} must be True or False, got {type(flag).__name__} ({flag!r})")
         generator = _numpy_generator(generator, "DataLoader")
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if isinstance(dataset, IterableDataset):
+            if shuffle:
+                raise ValueError("DataLoader with IterableDataset: expected unspecified shuffle option, but got shuffle=True")
+        elif not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(f"DataLoader: dataset must have __len__ and __getitem__, got {type(dataset).__name__}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
@@ -202,6 +244,9 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         """The batches of one epoch (the permutation is drawn when iteration starts)."""
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._stream_batches()
+            return
         order = self._order()
         getitems = getattr(self.dataset, "__getitems__", None) if self.collate_fn is None else None
         collate = self.collate_fn or default_collate
@@ -211,6 +256,18 @@ class DataLoader:
                 yield getitems(indices)
             else:
                 yield collate([self.dataset[int(i)] for i in indices])
+
+    def _stream_batches(self) -> Iterator[Any]:
+        """The batches of an IterableDataset: batch_size samples at a time, in the stream's order."""
+        collate = self.collate_fn or default_collate
+        batch: list[Any] = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
 
 
 def _numpy_generator(generator: Any, where: str) -> np.random.Generator | None:

@@ -3,6 +3,16 @@
 The classes live in `tinygrad_course.data` (data sets, mini-batches 𝓑, random_split).
 """
 
-from tinygrad_course.data import DataLoader, Dataset, Subset, TensorDataset, default_collate, random_split
+from tinygrad_course.data import (
+    ConcatDataset,
+    DataLoader,
+    Dataset,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+)
 
-__all__ = ["DataLoader", "Dataset", "Subset", "TensorDataset", "default_collate", "random_split"]
+__all__ = ["ConcatDataset", "DataLoader", "Dataset", "IterableDataset", "Subset", "TensorDataset", "default_collate",
+           "random_split"]
