@@ -37,7 +37,7 @@ from tinygrad_course.nn.activation import (
     Threshold,
 )
 from tinygrad_course.nn.attention import MultiheadAttention
-from tinygrad_course.nn.containers import ModuleDict, ModuleList, Sequential
+from tinygrad_course.nn.containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from tinygrad_course.nn.conv import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -107,7 +107,7 @@ __all__ = [
     "L1Loss", "LSTM", "LSTMCell", "LayerNorm", "LeakyReLU", "Linear", "LogSigmoid", "LogSoftmax", "MSELoss",
     "MarginRankingLoss", "MaxPool1d", "MaxPool2d", "Mish", "Module", "ModuleDict", "ModuleList", "MultiLabelSoftMarginLoss",
     "MultiheadAttention",
-    "NLLLoss", "Parameter", "PoissonNLLLoss", "RNN", "RNNBase", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential",
+    "NLLLoss", "Parameter", "ParameterDict", "ParameterList", "PoissonNLLLoss", "RNN", "RNNBase", "RNNCell", "ReLU", "ReLU6", "SELU", "Sequential",
     "SiLU", "Sigmoid", "SmoothL1Loss", "Softmax", "Softmin", "Softplus", "Softsign", "Tanh", "Tanhshrink",
     "TripletMarginLoss", "Unflatten", "Upsample", "functional", "init", "utils",
     "Dropout1d", "Dropout2d", "Dropout3d", "Hardshrink", "PReLU", "PixelShuffle", "PixelUnshuffle", "RMSNorm", "RReLU",

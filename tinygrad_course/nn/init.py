@@ -9,9 +9,12 @@ A uniform U(−a, a) has std a/√3, so the uniform variants use a = √3 · std
 from __future__ import annotations
 
 import math
+import warnings
+from typing import Any
 
 import numpy as np
 
+from tinygrad_course.ops.elementwise import _erfinv
 from tinygrad_course.tensor import Tensor
 from tinygrad_course.tensor import random as _random
 
@@ -133,3 +136,82 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlin
         return tensor
     std = _kaiming_std(tensor, a, mode, nonlinearity, "kaiming_normal_")
     return _fill(tensor, _random.generator().normal(0.0, std, tensor.shape))
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0, generator: Any = None
+) -> Tensor:
+    """Fill with N(mean, std²) truncated to [a, b], by PyTorch's inverse-CDF method.
+
+    u ~ U(2Φ(α) − 1, 2Φ(β) − 1) with α = (a − mean)/std, β = (b − mean)/std; then
+    x = mean + std·√2·erf⁻¹(u), clamped to [a, b]. Warns (as PyTorch) when mean is more than
+    2 std outside [a, b].
+    """
+    _check(tensor, "trunc_normal_")
+    if (mean < a - 2 * std) or (mean > b + 2 * std):
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect.",
+            stacklevel=2,
+        )
+    lo = _norm_cdf((a - mean) / std)
+    hi = _norm_cdf((b - mean) / std)
+    u = _random.rng(generator).uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
+    values = np.clip(_erfinv(u) * (std * math.sqrt(2.0)) + mean, a, b)
+    return _fill(tensor, values)
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix times `gain` (Saxe et al., 2013), as PyTorch.
+
+    The tensor is viewed as rows = shape[0] by cols = the rest; Q of the QR decomposition of a
+    Gaussian matrix (of its transpose when rows < cols), with the columns' signs fixed by
+    sign(diag R) so that Q is uniformly (Haar) distributed. Rows (rows ≤ cols) or columns are orthonormal.
+    """
+    _check(tensor, "orthogonal_")
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor._array.size == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor._array.size // rows
+    flattened = _random.rng(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (q * gain).reshape(tensor.shape))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity matrix (ones on the main diagonal, zeros elsewhere)."""
+    _check(tensor, "eye_")
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    return _fill(tensor, np.eye(*tensor.shape))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3/4/5-D convolution weight with the Dirac delta: the conv preserves the input channels
+    (per group: output channel d of group g copies input channel d, at the kernel's centre)."""
+    _check(tensor, "dirac_")
+    dimensions = tensor.ndim
+    if dimensions not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    out_chans_per_grp = sizes[0] // groups
+    min_dim = min(out_chans_per_grp, sizes[1])
+    values = np.zeros(sizes)
+    centre = tuple(s // 2 for s in sizes[2:])
+    for g in range(groups):
+        for d in range(min_dim):
+            values[(g * out_chans_per_grp + d, d, *centre)] = 1
+    return _fill(tensor, values)

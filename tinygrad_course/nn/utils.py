@@ -1,6 +1,7 @@
-"""Gradient clipping: `clip_grad_norm_` and `clip_grad_value_`, PyTorch's torch.nn.utils semantics.
+"""Gradient clipping (`clip_grad_norm_`, `clip_grad_value_`) and `parameters_to_vector` /
+`vector_to_parameters`, PyTorch's torch.nn.utils semantics.
 
-Both replace each gradient's array instead of writing into it: the engine may hand one array
+The clipping functions replace each gradient's array instead of writing into it: the engine may hand one array
 to several parameters (``a + b``) or a read-only broadcast view. The gradient Tensor objects
 stay the same, so code holding ``p.grad`` sees the clipped values, as with PyTorch's in-place ops.
 """
@@ -9,11 +10,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from tinygrad_course.tensor import Tensor, dtypes
 from tinygrad_course.tensor.creation import tensor
+from tinygrad_course.tensor.movement_methods import cat
 
 
 def _grads(parameters: Tensor | Iterable[Tensor], op: str) -> list[Tensor]:
@@ -81,3 +84,41 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters, "clip_grad_value_"):
         g._array = np.clip(g._array, -clip_value, clip_value)
+
+
+def _typename(obj: Any) -> str:
+    # torch.typename: a tensor's type() name, a builtin's bare name, else module.qualname.
+    if isinstance(obj, Tensor):
+        return obj.type()
+    cls = type(obj)
+    module = cls.__module__
+    return cls.__qualname__ if module in ("builtins", "__builtin__", None) else f"{module}.{cls.__qualname__}"
+
+
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and concatenated into one 1-D tensor (differentiable, as PyTorch's views + cat)."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    if not params:
+        raise ValueError("torch.cat(): expected a non-empty list of Tensors")
+    return cat([p.reshape(-1) for p in params])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
+    """Copy consecutive slices of the 1-D `vec` into the parameters' data (each takes ``numel`` values).
+
+    As PyTorch (``param.data = vec[i:j].view_as(param).data``), each parameter then shares
+    `vec`'s memory. Raises TypeError for a `vec` that is not a Tensor.
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {_typename(vec)}")
+    params = [parameters] if isinstance(parameters, Tensor) else parameters
+    pointer = 0
+    for param in params:
+        n = int(np.prod(param.shape, dtype=np.int64))
+        chunk = vec._array.reshape(-1)[pointer : pointer + n]
+        if chunk.size != n:
+            raise RuntimeError(
+                f"shape '{list(param.shape)}' is invalid for input of size {chunk.size}"
+            )
+        param._array = chunk.reshape(param.shape)
+        pointer += n
