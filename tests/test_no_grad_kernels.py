@@ -62,9 +62,9 @@ def test_no_grad_results_equal_grad_mode_results() -> None:
     y = tc.tensor(EDGES[::-1].copy())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        recorded = [x * y, x / y, x - 2.0, 2.0 - x, -x, x.exp(), x.abs(), x.tanh(), (x * 0.5).log1p(), 3 * x]
+        recorded = [x * y, x / y, x - 2.0, 2.0 - x, -x, x.exp(), x.abs(), x.tanh(), (x * 0.5).log1p(), 3 * x, x.relu()]
         with tc.no_grad():
-            plain = [x * y, x / y, x - 2.0, 2.0 - x, -x, x.exp(), x.abs(), x.tanh(), (x * 0.5).log1p(), 3 * x]
+            plain = [x * y, x / y, x - 2.0, 2.0 - x, -x, x.exp(), x.abs(), x.tanh(), (x * 0.5).log1p(), 3 * x, x.relu()]
     for r, p in zip(recorded, plain):
         assert r.requires_grad and not p.requires_grad and p.grad_fn is None
         np.testing.assert_array_equal(r.detach().numpy(), p.numpy())

@@ -324,7 +324,8 @@ class Sigmoid(Primitive):
         return g * out * (1.0 - out)
 
 
-def _relu(x: np.ndarray) -> np.ndarray:
+def relu_kernel(x: np.ndarray) -> np.ndarray:
+    """max(x, 0) on an array, with a 0-d zero of x's dtype."""
     # (a 0-d zero of x's dtype: np.maximum(x, 0) converts the 0 each call, which doubles its cost)
     return np.maximum(x, zero_of(x.dtype))
 
@@ -334,11 +335,11 @@ class Relu(Primitive):
 
     array_backward = True
 
-    no_grad_kernel = staticmethod(_relu)
+    no_grad_kernel = staticmethod(relu_kernel)
 
     @staticmethod
     def forward(ctx, x):
-        out = _relu(x)
+        out = relu_kernel(x)
         # relu'' = 0, so backward needs only the array, never a Tensor of the graph; saving it
         # too lets backward refuse an output that was written in place since.
         ctx.out = out

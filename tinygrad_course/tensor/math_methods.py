@@ -44,7 +44,6 @@ from tinygrad_course.ops.elementwise import (
     Minimum,
     NanToNum,
     Polygamma,
-    Relu,
     Sigmoid,
     Sin,
     Sinc,
@@ -112,10 +111,6 @@ class MathMethods:
     def sigmoid(self) -> Tensor:
         """σ(x) = 1/(1 + e⁻ˣ); ∂/∂x = σ(1 − σ)."""
         return Sigmoid.apply(self._floating("sigmoid"))
-
-    def relu(self) -> Tensor:
-        """max(x, 0); ∂/∂x = 1[x > 0]."""
-        return Relu.apply(self)
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Tensor:
         """x for x > 0, else negative_slope · x."""

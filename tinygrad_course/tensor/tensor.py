@@ -15,7 +15,7 @@ import numpy as np
 from tinygrad_course import autograd
 from tinygrad_course.autograd.function import explain_broadcast
 from tinygrad_course.autograd.grad_mode import mode
-from tinygrad_course.ops.elementwise import Add, Cast, Div, FloorDiv, Mul, Neg, Pow, Remainder, Sub
+from tinygrad_course.ops.elementwise import Add, Cast, Div, FloorDiv, Mul, Neg, Pow, Relu, Remainder, Sub, relu_kernel
 from tinygrad_course.ops.matmul import MatMul
 from tinygrad_course.ops.movement import Clone, Reshape
 from tinygrad_course.tensor import device as device_
@@ -645,6 +645,18 @@ class Tensor(MathMethods, ReduceMethods, MovementMethods, InplaceMethods, Linalg
                 out._requires_grad = False
                 return out
         return self._binary(Mul, other)
+
+    def relu(self) -> Tensor:
+        """max(x, 0); ∂/∂x = 1[x > 0]. (Under no_grad, like the operators above: numpy's call, a Tensor around it.)"""
+        if not mode.grad_enabled and type(self) in PLAIN_TYPES:
+            a = self._array
+            if a.dtype.kind != "c":  # (complex: Relu.apply's error)
+                out = _new_object(Tensor)
+                out._array = relu_kernel(a)
+                out.grad = out.grad_fn = out._hooks = None
+                out._requires_grad = False
+                return out
+        return Relu.apply(self)
 
     def __rmul__(self, other: Any) -> Tensor:
         return self._binary(Mul, other, reflected=True)
