@@ -25,6 +25,8 @@ def bce_with_logits(logits: Tensor, target: Tensor) -> Tensor:
 
 
 class Bernoulli(Distribution):
+    """Bernoulli(p): 1 with probability p, else 0; log p(x) = x log p + (1 − x) log(1 − p) (probs or logits)."""
+
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
 

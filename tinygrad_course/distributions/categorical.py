@@ -16,6 +16,8 @@ from tinygrad_course.tensor.movement_methods import broadcast_tensors
 
 
 class Categorical(Distribution):
+    """One of K classes with probabilities p (probs, or logits normalised by softmax); log p(k) = log p_k."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.IndependentReal()}
     has_enumerate_support = True
 

@@ -35,12 +35,16 @@ class Constraint:
 
 
 class Real(Constraint):
+    """Any real number (not NaN)."""
+
     def check(self, value: Any) -> np.ndarray:
         a = _array(value)
         return a == a  # False for NaN only
 
 
 class RealVector(Real):
+    """A vector of real numbers (one event dim)."""
+
     event_dim = 1
 
     def check(self, value: Any) -> np.ndarray:
@@ -51,6 +55,8 @@ class RealVector(Real):
 
 
 class GreaterThan(Constraint):
+    """x > lower_bound."""
+
     def __init__(self, lower_bound: Any) -> None:
         self.lower_bound = lower_bound
 
@@ -62,11 +68,15 @@ class GreaterThan(Constraint):
 
 
 class GreaterThanEq(GreaterThan):
+    """x ≥ lower_bound."""
+
     def check(self, value: Any) -> np.ndarray:
         return _array(value) >= _array(self.lower_bound)
 
 
 class LessThan(Constraint):
+    """x < upper_bound."""
+
     def __init__(self, upper_bound: Any) -> None:
         self.upper_bound = upper_bound
 
@@ -78,6 +88,8 @@ class LessThan(Constraint):
 
 
 class Interval(Constraint):
+    """lower_bound ≤ x ≤ upper_bound."""
+
     def __init__(self, lower_bound: Any, upper_bound: Any) -> None:
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
 
@@ -90,12 +102,16 @@ class Interval(Constraint):
 
 
 class HalfOpenInterval(Interval):
+    """lower_bound ≤ x < upper_bound."""
+
     def check(self, value: Any) -> np.ndarray:
         a = _array(value)
         return (_array(self.lower_bound) <= a) & (a < _array(self.upper_bound))
 
 
 class IntegerInterval(Interval):
+    """An integer in [lower_bound, upper_bound]."""
+
     is_discrete = True
 
     def check(self, value: Any) -> np.ndarray:
@@ -103,6 +119,8 @@ class IntegerInterval(Interval):
 
 
 class IntegerGreaterThan(GreaterThanEq):
+    """An integer ≥ lower_bound."""
+
     is_discrete = True
 
     def check(self, value: Any) -> np.ndarray:
@@ -110,6 +128,8 @@ class IntegerGreaterThan(GreaterThanEq):
 
 
 class Boolean(Constraint):
+    """0 or 1."""
+
     is_discrete = True
 
     def check(self, value: Any) -> np.ndarray:
@@ -118,6 +138,8 @@ class Boolean(Constraint):
 
 
 class OneHot(Constraint):
+    """A one-hot vector: 0s and a single 1."""
+
     is_discrete = True
     event_dim = 1
 
@@ -127,6 +149,8 @@ class OneHot(Constraint):
 
 
 class Simplex(Constraint):
+    """Non-negative entries summing to 1 along the last dim."""
+
     event_dim = 1
 
     def check(self, value: Any) -> np.ndarray:
@@ -135,6 +159,8 @@ class Simplex(Constraint):
 
 
 class PositiveDefinite(Constraint):
+    """A symmetric positive-definite matrix."""
+
     event_dim = 2
 
     def check(self, value: Any) -> np.ndarray:
@@ -145,6 +171,8 @@ class PositiveDefinite(Constraint):
 
 
 class LowerCholesky(Constraint):
+    """Lower triangular with a positive diagonal."""
+
     event_dim = 2
 
     def check(self, value: Any) -> np.ndarray:

@@ -17,6 +17,8 @@ from tinygrad_course.tensor import Tensor
 
 
 class Distribution:
+    """The base of every distribution, PyTorch's API: batch_shape, event_shape, sample, rsample, log_prob, entropy, mean, variance; parameter and value checks when validate_args."""
+
     has_rsample = False
     has_enumerate_support = False
     _validate_args = True
@@ -25,6 +27,7 @@ class Distribution:
 
     @staticmethod
     def set_default_validate_args(value: bool) -> None:
+        """Turn argument and value checks on or off for distributions made afterwards (on by default, as PyTorch)."""
         if value not in (True, False):
             raise ValueError("set_default_validate_args: expected True or False")
         Distribution._validate_args = value
@@ -46,10 +49,12 @@ class Distribution:
 
     @property
     def batch_shape(self) -> tuple[int, ...]:
+        """The shape of the batch of independent distributions this object holds."""
         return self._batch_shape
 
     @property
     def event_shape(self) -> tuple[int, ...]:
+        """The shape of one sample of one distribution (() for scalar ones, (d,) for MultivariateNormal)."""
         return self._event_shape
 
     def _extended_shape(self, sample_shape: Any = ()) -> tuple[int, ...]:
@@ -62,40 +67,51 @@ class Distribution:
             return self.rsample(sample_shape)
 
     def rsample(self, sample_shape: Any = ()) -> Tensor:
+        """Reparameterised samples x = g(θ, ε): gradients flow to the parameters θ."""
         raise NotImplementedError(f"{type(self).__name__} does not implement rsample (has_rsample is False)")
 
     def sample_n(self, n: int) -> Tensor:
+        """n samples (sample((n,)), PyTorch's older name)."""
         return self.sample((n,))
 
     def log_prob(self, value: Tensor) -> Tensor:
+        """log p(value), one number per batch element."""
         raise NotImplementedError
 
     def cdf(self, value: Tensor) -> Tensor:
+        """P(X ≤ value)."""
         raise NotImplementedError
 
     def icdf(self, value: Tensor) -> Tensor:
+        """The inverse of cdf: the x with P(X ≤ x) = value."""
         raise NotImplementedError
 
     def entropy(self) -> Tensor:
+        """H = −E[log p(X)]."""
         raise NotImplementedError
 
     def perplexity(self) -> Tensor:
+        """e^H, the exponential of the entropy."""
         return self.entropy().exp()
 
     @property
     def mean(self) -> Tensor:
+        """E[X]."""
         raise NotImplementedError(f"{type(self).__name__} does not implement mean")
 
     @property
     def mode(self) -> Tensor:
+        """The most probable value."""
         raise NotImplementedError(f"{type(self).__name__} does not implement mode")
 
     @property
     def variance(self) -> Tensor:
+        """Var[X] = E[(X − E X)²]."""
         raise NotImplementedError(f"{type(self).__name__} does not implement variance")
 
     @property
     def stddev(self) -> Tensor:
+        """√Var[X]."""
         return self.variance.sqrt()
 
     def _validate_sample(self, value: Any) -> None:

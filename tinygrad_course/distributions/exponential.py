@@ -12,6 +12,8 @@ from tinygrad_course.tensor.creation import rand, zeros_like
 
 
 class Exponential(Distribution):
+    """Exponential(λ): density λ e^(−λx) on x ≥ 0; rsample x = −ln(1 − u)/λ."""
+
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
     has_rsample = True

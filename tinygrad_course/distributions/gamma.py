@@ -16,6 +16,8 @@ from tinygrad_course.tensor.functions import xlogy
 
 
 class Gamma(Distribution):
+    """Gamma(α, β) (concentration, rate): density β^α x^(α−1) e^(−βx) / Γ(α) on x > 0."""
+
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
 
@@ -53,6 +55,8 @@ class Gamma(Distribution):
 
 
 class Beta(Distribution):
+    """Beta(α, β): density x^(α−1) (1 − x)^(β−1) / B(α, β) on 0 < x < 1."""
+
     arg_constraints = {"concentration1": constraints.positive, "concentration0": constraints.positive}
     support = constraints.unit_interval
 

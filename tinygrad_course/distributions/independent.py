@@ -11,6 +11,8 @@ from tinygrad_course.tensor import Tensor
 
 
 class Independent(Distribution):
+    """A base distribution with its last reinterpreted_batch_ndims batch dims made event dims: log_prob summed over them."""
+
     arg_constraints: dict = {}
 
     def __init__(self, base_distribution: Distribution, reinterpreted_batch_ndims: int,

@@ -13,6 +13,8 @@ from tinygrad_course.tensor.creation import rand
 
 
 class Laplace(Distribution):
+    """Laplace(μ, b): density e^(−|x − μ|/b) / (2b); rsample by the inverse CDF."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True

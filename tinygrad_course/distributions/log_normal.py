@@ -12,6 +12,8 @@ from tinygrad_course.tensor import Tensor
 
 
 class LogNormal(Distribution):
+    """x = e^y with y ~ Normal(μ, σ): log p(x) = log N(ln x; μ, σ) − ln x."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.positive
     has_rsample = True

@@ -29,6 +29,8 @@ def batch_mahalanobis(L: Tensor, x: Tensor) -> Tensor:
 
 
 class MultivariateNormal(Distribution):
+    """N(μ, Σ) in d dims, given Σ, its inverse or its Cholesky factor L (Σ = L Lᵀ); rsample x = μ + L ε."""
+
     arg_constraints = {
         "loc": constraints.real_vector,
         "covariance_matrix": constraints.positive_definite,

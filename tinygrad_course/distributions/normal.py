@@ -13,6 +13,8 @@ from tinygrad_course.tensor.creation import randn
 
 
 class Normal(Distribution):
+    """N(μ, σ²): log p(x) = −(x − μ)²/(2σ²) − ln σ − ½ ln 2π; rsample x = μ + σ ε (reparameterised)."""
+
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
     has_rsample = True

@@ -14,6 +14,8 @@ from tinygrad_course.tensor.creation import tensor
 
 
 class OneHotCategorical(Distribution):
+    """Categorical, with each sample a one-hot vector of length K."""
+
     arg_constraints = {"probs": constraints.simplex, "logits": constraints.IndependentReal()}
     support = constraints.one_hot
 

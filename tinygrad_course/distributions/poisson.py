@@ -14,6 +14,8 @@ from tinygrad_course.tensor.functions import xlogy
 
 
 class Poisson(Distribution):
+    """Poisson(λ): p(k) = λ^k e^(−λ) / k! on k = 0, 1, 2, …"""
+
     arg_constraints = {"rate": constraints.nonnegative}
     support = constraints.nonnegative_integer
 

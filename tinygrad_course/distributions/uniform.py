@@ -12,6 +12,8 @@ from tinygrad_course.tensor.creation import rand
 
 
 class Uniform(Distribution):
+    """U(low, high): density 1/(high − low) on [low, high); rsample x = low + (high − low) u."""
+
     has_rsample = True
 
     def __init__(self, low: Any, high: Any, validate_args: bool | None = None) -> None:

@@ -27,20 +27,24 @@ def as_value(value: Any, like: Tensor) -> Tensor:
 
 
 def eps_of(t: Tensor) -> float:
+    """The machine epsilon of t's dtype."""
     return float(np.finfo(t.detach().numpy().dtype).eps)
 
 
 def clamp_probs(probs: Tensor) -> Tensor:
+    """probs kept in [ε, 1 − ε], so that their logarithms stay finite."""
     eps = eps_of(probs)
     return probs.clamp(min=eps, max=1 - eps)
 
 
 def probs_to_logits(probs: Tensor, is_binary: bool = False) -> Tensor:
+    """log p (or log p − log(1 − p) for a binary probability), from clamped probabilities."""
     ps = clamp_probs(probs)
     return ps.log() - (-ps).log1p() if is_binary else ps.log()
 
 
 def logits_to_probs(logits: Tensor, is_binary: bool = False) -> Tensor:
+    """softmax(logits) along the last dim (or σ(logits) for binary ones)."""
     return logits.sigmoid() if is_binary else logits.softmax(-1)
 
 
@@ -50,6 +54,7 @@ def softplus(x: Tensor) -> Tensor:
 
 
 def sum_rightmost(value: Tensor, dim: int) -> Tensor:
+    """value summed over its last `dim` dims."""
     return value.sum(tuple(range(-dim, 0))) if dim > 0 else value
 
 
