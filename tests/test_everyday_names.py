@@ -96,3 +96,27 @@ def test_concat_and_iterable_datasets() -> None:
     assert [x.tolist() for x in DataLoader(Stream(), batch_size=3, drop_last=True)] == batches[:2]
     with pytest.raises(ValueError, match="IterableDataset: expected unspecified shuffle option"):
         DataLoader(Stream(), shuffle=True)
+
+
+def test_script_boilerplate_runs() -> None:
+    # Lines that training scripts written for PyTorch start with.
+    before = tc.get_num_threads()
+    tc.set_num_threads(2)
+    assert tc.get_num_threads() == 2
+    tc.set_num_threads(before)
+    with pytest.raises(ValueError, match="set_num_threads: expects a positive integer, got 0"):
+        tc.set_num_threads(0)
+    tc.use_deterministic_algorithms(True)
+    assert tc.are_deterministic_algorithms_enabled()
+    tc.use_deterministic_algorithms(False)
+    tc.backends.cudnn.benchmark = True
+    tc.backends.cudnn.deterministic = True
+    assert tc.backends.cudnn.is_available() is False
+    tc.backends.cudnn.benchmark = tc.backends.cudnn.deterministic = False
+    model = tc.nn.Linear(3, 2)
+    assert tc.compile(model) is model and tc.compile(mode="max-autotune")(model) is model
+    with pytest.raises(TypeError, match="compile: expected a module or a function, got int"):
+        tc.compile(3)
+    size = tc.Size([2, 3, 4])
+    assert size == (2, 3, 4) and size.numel() == 24 and tc.zeros(2, 3, 4).shape == size
+    assert repr(size) == "tc.Size([2, 3, 4])"

@@ -30,6 +30,7 @@ from tinygrad_course.linalg import inv as inverse
 from tinygrad_course.nn.functional import cdist
 from tinygrad_course.serialization import CheckpointError, load, load_safetensors, save, save_safetensors
 from tinygrad_course.tensor import Tensor, cat, random, stack, where
+from tinygrad_course.tensor.compat import Size, compile
 from tinygrad_course.tensor.complex_methods import (
     angle,
     complex,
@@ -67,7 +68,16 @@ from tinygrad_course.tensor.creation import (
     zeros,
     zeros_like,
 )
-from tinygrad_course.tensor.device import accelerator, backends, cuda, device
+from tinygrad_course.tensor.device import (
+    accelerator,
+    are_deterministic_algorithms_enabled,
+    backends,
+    cuda,
+    device,
+    get_num_threads,
+    set_num_threads,
+    use_deterministic_algorithms,
+)
 from tinygrad_course.tensor.dtypes import (
     bool_,
     cdouble,
@@ -330,7 +340,8 @@ bool = bool_
 
 __all__ = [
     "CheckpointError", "Function", "isinf", "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "exp2", "expm1", "log1p", "erfc", "erfinv", "lgamma", "digamma", "sinc", "floor", "ceil", "trunc", "fix", "frac", "sgn", "rad2deg", "deg2rad", "reciprocal", "atan2", "arctan2", "logaddexp", "logaddexp2", "xlogy", "hypot", "fmod", "remainder", "masked_fill", "fmax", "fmin", "round", "nan_to_num", "lerp", "addcmul", "addcdiv", "polygamma", "cumsum", "cumprod", "cummax", "cummin", "logcumsumexp", "sort", "argsort", "topk", "kthvalue", "median", "nanmean", "nansum", "quantile", "var_mean", "std_mean", "count_nonzero", "diff", "cdist", "argwhere", "atleast_1d", "atleast_2d", "atleast_3d", "broadcast_to", "column_stack", "diag", "diag_embed", "diagonal", "dsplit", "dstack", "fliplr", "flipud", "gather", "hsplit", "hstack", "index_add", "index_copy", "index_select", "masked_scatter", "masked_select", "meshgrid", "moveaxis", "movedim", "narrow", "nonzero", "ravel", "repeat_interleave", "roll", "rot90", "row_stack", "scatter", "scatter_add", "scatter_reduce", "take", "take_along_dim", "tensor_split", "tile", "trace", "tril", "triu", "unbind", "unflatten", "vsplit", "vstack", "Generator", "bernoulli", "default_generator", "get_rng_state", "multinomial", "normal", "poisson", "randint_like", "seed", "set_rng_state", "addmm", "addmv", "baddbmm", "bmm", "chain_matmul", "cross", "det", "dot", "einsum", "ger", "inner", "inverse", "kron", "linalg", "matrix_exp", "matrix_power", "mv", "outer", "slogdet", "tensordot", "vdot", "GradcheckError", "Tensor", "accelerator", "arange", "autograd", "backends", "angle", "complex", "conj", "imag", "is_complex", "polar", "real", "view_as_complex", "view_as_real", "bool", "bool_", "cat", "cdouble", "cfloat", "complex64", "complex128",
-    "cuda", "data", "utils", "as_tensor", "logspace", "finfo", "iinfo", "detect_anomaly", "distributions", "fft", "special", "func", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
+    "cuda", "data", "utils", "set_num_threads", "get_num_threads", "use_deterministic_algorithms",
+    "are_deterministic_algorithms_enabled", "Size", "compile", "as_tensor", "logspace", "finfo", "iinfo", "detect_anomaly", "distributions", "fft", "special", "func", "device", "double", "enable_grad", "eye", "float", "float16", "float32",
     "float64", "from_numpy", "full", "full_like", "get_default_dtype", "grad", "gradcheck", "gradgradcheck", "half",
     "inference_mode", "initial_seed", "int", "int8", "int16", "int32", "int64", "is_grad_enabled", "linspace", "load", "load_safetensors",
     "long", "manual_seed", "nn", "no_grad", "ones", "ones_like", "optim", "rand", "rand_like", "randint", "randn",

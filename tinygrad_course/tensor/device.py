@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 
@@ -107,12 +108,61 @@ cuda = _NoAccelerator("cuda")
 accelerator = _NoAccelerator("accelerator")
 
 
+class _Cudnn:
+    """``tc.backends.cudnn``: never available; its switches (benchmark, deterministic, enabled, allow_tf32) are
+    kept so that scripts setting them run, and change nothing (there is no cuDNN on the CPU)."""
+
+    def __init__(self) -> None:
+        self.benchmark = False
+        self.deterministic = False
+        self.enabled = True
+        self.allow_tf32 = True
+
+    def is_available(self) -> bool:
+        """False: no cuDNN here."""
+        return False
+
+    def __repr__(self) -> str:
+        return "<tc.backends.cudnn: not available>"
+
+
 class _Backends:
-    """``tc.backends.mps`` and ``tc.backends.cuda``: not available."""
+    """``tc.backends.mps``, ``tc.backends.cuda`` and ``tc.backends.cudnn``: not available."""
 
     def __init__(self) -> None:
         self.mps = _NoAccelerator("mps")
         self.cuda = _NoAccelerator("cuda")
+        self.cudnn = _Cudnn()
 
 
 backends = _Backends()
+
+
+# What scripts set about threads and determinism. numpy's BLAS picks its own threads (set
+# OPENBLAS_NUM_THREADS / OMP_NUM_THREADS before starting Python to change them), so the count is
+# recorded and reported, not applied; every op here is deterministic on the CPU already.
+_settings = {"num_threads": os.cpu_count() or 1, "deterministic": False}
+
+
+def set_num_threads(n: int) -> None:
+    """Record the thread count PyTorch would use (numpy's BLAS threads are set by OPENBLAS_NUM_THREADS instead)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"set_num_threads: expects a positive integer, got {n!r}")
+    _settings["num_threads"] = n
+
+
+def get_num_threads() -> int:
+    """The count given to set_num_threads (the number of CPUs until then)."""
+    return int(_settings["num_threads"])
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted as PyTorch's switch: every op here is deterministic on the CPU, so nothing changes."""
+    if not isinstance(mode, bool):
+        raise TypeError(f"use_deterministic_algorithms: mode must be True or False, got {type(mode).__name__}")
+    _settings["deterministic"] = mode
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """What use_deterministic_algorithms was last given (False until then)."""
+    return bool(_settings["deterministic"])
