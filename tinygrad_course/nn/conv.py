@@ -279,20 +279,24 @@ class AvgPool1d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AdaptiveAvgPool1d(Module):
-    """Average pooling of the length to output_size, with PyTorch's bins; input (N, C, L) or (C, L)."""
+class _AdaptiveAvgPoolNd(Module):
+    """What AdaptiveAvgPool1d and AdaptiveAvgPool2d share: the output size, kept as given, and the repr."""
 
-    def __init__(self, output_size: IntSingle) -> None:
-        """Keep the output size (an int or a 1-tuple)."""
+    def __init__(self, output_size: Any) -> None:
+        """Keep the output size (checked when called)."""
         super().__init__()
         self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
+    """Average pooling of the length to output_size (an int or a 1-tuple), with PyTorch's bins; input (N, C, L) or (C, L)."""
 
     def forward(self, input: Tensor) -> Tensor:
         """F.adaptive_avg_pool1d."""
         return F.adaptive_avg_pool1d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class AdaptiveMaxPool1d(Module):
@@ -367,20 +371,12 @@ class ConvTranspose2d(Module):
                 + (f", output_padding={self.output_padding}" if self.output_padding != (0, 0) else ""))
 
 
-class AdaptiveAvgPool2d(Module):
-    """Average pooling to a fixed output size (oh, ow), with PyTorch's bins."""
-
-    def __init__(self, output_size: Any) -> None:
-        """Keep the output size (an int, or a pair whose entries may be None: keep that size)."""
-        super().__init__()
-        self.output_size = output_size
+class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
+    """Average pooling to a fixed output size (oh, ow) (an int, or a pair whose entries may be None: keep that size)."""
 
     def forward(self, input: Tensor) -> Tensor:
         """F.adaptive_avg_pool2d."""
         return F.adaptive_avg_pool2d(input, self.output_size)
-
-    def extra_repr(self) -> str:
-        return f"output_size={self.output_size}"
 
 
 class Upsample(Module):
